@@ -1,0 +1,409 @@
+/**
+ * Relational store benchmark, PostgreSQL and MariaDB/MySQL in one run:
+ *
+ * 1. Throughput: validate, issue and revoke ops/sec through the store (via TokenService) against
+ *    the very same SQL statements (taken from the store's own statement catalog) sent with the raw
+ *    driver on the same pool, i.e. the physical limit. Target: validate ≥ 90% of raw.
+ * 2. Purge: BENCH_PURGE_ROWS expired access tokens among BENCH_LIVE_ROWS live ones (bulk-loaded with
+ *    INSERT … SELECT); purge rows/sec, and validate p50/p99 latency while the purge runs against
+ *    idle, sampled in alternating windows (idle, purge run, idle, …) until the purge is done.
+ *    Target: p99 during purge within 2× idle.
+ *
+ *   node --import tsx bench/rdbms.ts
+ *
+ * Databases: TOKENSTORE_TEST_POSTGRES_URL / TOKENSTORE_TEST_MYSQL_URL (a backend without a URL is
+ * skipped). Sizes (env): BENCH_BACKENDS=postgres,mysql BENCH_DURATION_MS=3000 BENCH_CONCURRENCY=32
+ * BENCH_POOL_SIZE=10 BENCH_TOKENS=100000 BENCH_PURGE_ROWS=1000000 BENCH_LIVE_ROWS=200000
+ * BENCH_LATENCY_CONCURRENCY=4 BENCH_PURGE_BATCH=1000 BENCH_ROUNDS=5
+ * BENCH_OPERATIONS=validate,issue,revoke BENCH_WINDOW_MS=1000 BENCH_PARTS=throughput,purge. Creates (and drops first) the schema or
+ * database `tokenstore_bench` and `tokenstore_bench_purge`.
+ */
+import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { generateGrantId, type StoredAccessToken, TokenService, UserType } from '@tokenstore/core';
+import { RowCodec } from '../packages/rdbms/src/schema/row-codec.js';
+import type { SqlStatement } from '../packages/rdbms/src/statements/sql-statement.js';
+import { bulkKey, bulkLoadTokens } from '../packages/rdbms/test/support/bulk-load.js';
+import type { TestBackend } from '../packages/rdbms/test/support/environment.js';
+import { TestDatabase } from '../packages/rdbms/test/support/test-database.js';
+import { median } from './support.js';
+
+interface BenchSettings {
+  backends: TestBackend[];
+  durationMs: number;
+  concurrency: number;
+  poolSize: number;
+  tokens: number;
+  purgeRows: number;
+  liveRows: number;
+  latencyConcurrency: number;
+  purgeBatch: number;
+  rounds: number;
+  /** Length of each idle and each purge window of the purge benchmark. */
+  windowMs: number;
+  /** Which parts to run: `throughput`, `purge` (both by default). */
+  parts: Array<'throughput' | 'purge'>;
+  /** Which throughput operations to run (all by default). */
+  operations: Array<ThroughputResult['operation']>;
+}
+
+export interface ThroughputResult {
+  operation: 'validate' | 'issue' | 'revoke';
+  storeOpsPerSec: number;
+  rawOpsPerSec: number;
+  /** Median over the rounds of store / raw. */
+  ratio: number;
+  /** Client (Node.js) CPU per operation, median over the rounds: the store's own cost, whatever else loads the machine. */
+  storeCpuMicrosPerOp: number;
+  rawCpuMicrosPerOp: number;
+}
+
+export interface PurgeResult {
+  purgedRows: number;
+  purgeSeconds: number;
+  purgeRowsPerSec: number;
+  idle: Latency;
+  duringPurge: Latency;
+  /** p99 during purge / p99 idle */
+  p99Ratio: number;
+}
+
+export interface Latency {
+  p50Ms: number;
+  p99Ms: number;
+  samples: number;
+}
+
+export interface BackendResult {
+  backend: TestBackend;
+  throughput: ThroughputResult[];
+  purge: PurgeResult | undefined;
+}
+
+const URL_VARIABLES: Record<TestBackend, string> = { postgres: 'TOKENSTORE_TEST_POSTGRES_URL', mysql: 'TOKENSTORE_TEST_MYSQL_URL' };
+const HOUR = 3_600_000;
+
+function settingsFromEnv(): BenchSettings {
+  const number = (name: string, fallback: number) => {
+    const value = process.env[name];
+    if (value === undefined || value === '') return fallback;
+    const parsed = Number(value);
+    if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number`);
+    return parsed;
+  };
+  return {
+    backends: (process.env.BENCH_BACKENDS ?? 'postgres,mysql').split(',').map((name) => name.trim()) as TestBackend[],
+    durationMs: number('BENCH_DURATION_MS', 3000),
+    concurrency: number('BENCH_CONCURRENCY', 32),
+    poolSize: number('BENCH_POOL_SIZE', 10),
+    tokens: number('BENCH_TOKENS', 100_000),
+    purgeRows: number('BENCH_PURGE_ROWS', 1_000_000),
+    liveRows: number('BENCH_LIVE_ROWS', 200_000),
+    latencyConcurrency: number('BENCH_LATENCY_CONCURRENCY', 4),
+    purgeBatch: number('BENCH_PURGE_BATCH', 1000),
+    rounds: Math.max(1, number('BENCH_ROUNDS', 5)),
+    windowMs: Math.max(100, number('BENCH_WINDOW_MS', 1000)),
+    parts: (process.env.BENCH_PARTS ?? 'throughput,purge').split(',').map((name) => name.trim()) as Array<'throughput' | 'purge'>,
+    operations: (process.env.BENCH_OPERATIONS ?? 'validate,issue,revoke').split(',').map((name) => name.trim()) as Array<
+      ThroughputResult['operation']
+    >,
+  };
+}
+
+/** Runs the benchmark on every backend that has a URL; prints a report and returns the figures. */
+export async function benchRdbms(overrides: Partial<BenchSettings> = {}): Promise<BackendResult[]> {
+  const settings = { ...settingsFromEnv(), ...overrides };
+  const results: BackendResult[] = [];
+  for (const backend of settings.backends) {
+    const url = process.env[URL_VARIABLES[backend]];
+    if (!url) {
+      console.log(`[bench:rdbms] ${backend}: skipped — ${URL_VARIABLES[backend]} is not set`);
+      continue;
+    }
+    let throughput: ThroughputResult[] = [];
+    if (settings.parts.includes('throughput')) {
+      console.log(
+        `[bench:rdbms] ${backend}: throughput (pool ${settings.poolSize}, ${settings.concurrency} in flight, ${settings.rounds} rounds of ${settings.durationMs} ms per side)`,
+      );
+      throughput = await benchThroughput(backend, url, settings);
+      console.table(throughput.map(formatThroughput));
+    }
+    let purge: PurgeResult | undefined;
+    if (settings.parts.includes('purge')) {
+      console.log(`[bench:rdbms] ${backend}: purge of ${settings.purgeRows} expired rows among ${settings.liveRows} live`);
+      purge = await benchPurge(backend, url, settings);
+      console.table([formatPurge(purge)]);
+    }
+    results.push({ backend, throughput, purge });
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------- throughput
+
+async function benchThroughput(backend: TestBackend, url: string, settings: BenchSettings): Promise<ThroughputResult[]> {
+  const database = await TestDatabase.open(backend, url, 'tokenstore_bench', { poolSize: settings.poolSize });
+  try {
+    const now = Date.now();
+    await bulkLoadTokens(database.query, backend, {
+      kind: 'accessToken',
+      first: 0,
+      count: settings.tokens,
+      expired: false,
+      now,
+      retiredEvery: 0,
+    });
+    await analyze(database);
+    const store = await database.createStore();
+    const service = new TokenService({ store });
+    const { consumerKey } = await service.registerClient({ name: 'bench' });
+    const catalog = store.statements;
+    const codec = new RowCodec(store.dialect);
+    const raw = (statement: SqlStatement) => database.query(statement.sql, [...statement.params]);
+    const randomKey = () => bulkKey('accessToken', Math.floor(Math.random() * settings.tokens));
+    // Revocations take fresh tokens from the top of the range, store and raw alike.
+    let nextToRevoke = settings.tokens - 1;
+    const tokenToRevoke = () => bulkKey('accessToken', nextToRevoke-- > 0 ? nextToRevoke : Math.floor(Math.random() * settings.tokens));
+
+    const operations: Array<{ name: ThroughputResult['operation']; store: () => Promise<unknown>; raw: () => Promise<unknown> }> = [
+      {
+        name: 'validate',
+        store: () => service.validateAccessToken(randomKey()),
+        raw: () => raw(catalog.tokens.accessToken.selectByKey.bind({ key: randomKey() })),
+      },
+      {
+        name: 'issue',
+        store: () =>
+          service.issueAccessToken({ consumerKey, userId: `user-${Math.floor(Math.random() * 1000)}`, scopes: 'openid profile' }),
+        raw: async () => {
+          await raw(catalog.client.selectByKey.bind({ consumerKey }));
+          await raw(catalog.tokens.accessToken.insert.bind(codec.tokenValues('accessToken', freshAccessToken(consumerKey))));
+        },
+      },
+      {
+        name: 'revoke',
+        store: () => service.revokeAccessToken(tokenToRevoke()),
+        raw: async () => {
+          const key = tokenToRevoke();
+          await raw(catalog.tokens.accessToken.selectByKey.bind({ key }));
+          await raw(catalog.tokens.accessToken.compareAndSetState.bind({ key, from: 'ACTIVE', to: 'REVOKED', at: Date.now() }));
+        },
+      },
+    ];
+
+    const results: ThroughputResult[] = [];
+    for (const operation of operations.filter((candidate) => settings.operations.includes(candidate.name))) {
+      await measure(Math.min(1000, settings.durationMs), settings.concurrency, operation.store);
+      await measure(Math.min(1000, settings.durationMs), settings.concurrency, operation.raw);
+      // Interleaved rounds, the order swapped each round, and medians: background load on a shared
+      // machine then shifts both sides of a round alike instead of one side of the comparison.
+      const storeRuns: Measurement[] = [];
+      const rawRuns: Measurement[] = [];
+      for (let round = 0; round < settings.rounds; round++) {
+        const measureStore = async () => storeRuns.push(await measure(settings.durationMs, settings.concurrency, operation.store));
+        const measureRaw = async () => rawRuns.push(await measure(settings.durationMs, settings.concurrency, operation.raw));
+        if (round % 2 === 0) {
+          await measureStore();
+          await measureRaw();
+        } else {
+          await measureRaw();
+          await measureStore();
+        }
+      }
+      results.push({
+        operation: operation.name,
+        storeOpsPerSec: median(storeRuns.map((m) => m.opsPerSec)),
+        rawOpsPerSec: median(rawRuns.map((m) => m.opsPerSec)),
+        ratio: median(storeRuns.map((m, round) => m.opsPerSec / rawRuns[round]!.opsPerSec)),
+        storeCpuMicrosPerOp: median(storeRuns.map((m) => m.cpuMicrosPerOp)),
+        rawCpuMicrosPerOp: median(rawRuns.map((m) => m.cpuMicrosPerOp)),
+      });
+    }
+    await store.close();
+    return results;
+  } finally {
+    await database.close();
+  }
+}
+
+function freshAccessToken(consumerKey: string): StoredAccessToken {
+  const now = Date.now();
+  return {
+    key: randomBytes(32).toString('base64url'),
+    value: null,
+    consumerKey,
+    userId: `user-${Math.floor(Math.random() * 1000)}`,
+    userType: UserType.ApplicationUser,
+    scopes: ['openid', 'profile'],
+    grantId: generateGrantId(),
+    state: 'ACTIVE',
+    issuedAt: now,
+    expiresAt: now + HOUR,
+    stateChangedAt: now,
+    reuseKey: randomBytes(32).toString('hex'),
+    exclusive: false,
+    grantType: 'password',
+  };
+}
+
+// ---------------------------------------------------------------- purge
+
+async function benchPurge(backend: TestBackend, url: string, settings: BenchSettings): Promise<PurgeResult> {
+  const database = await TestDatabase.open(backend, url, 'tokenstore_bench_purge', { poolSize: settings.poolSize });
+  try {
+    const now = Date.now();
+    const loadStarted = performance.now();
+    // Live rows first, numbered 0 .. liveRows-1, so validation picks keys by number.
+    await bulkLoadTokens(database.query, backend, {
+      kind: 'accessToken',
+      first: 0,
+      count: settings.liveRows,
+      expired: false,
+      now,
+      retiredEvery: 0,
+    });
+    await bulkLoadTokens(database.query, backend, {
+      kind: 'accessToken',
+      first: settings.liveRows,
+      count: settings.purgeRows,
+      expired: true,
+      now,
+      retiredEvery: 0,
+    });
+    await analyze(database);
+    console.log(
+      `[bench:rdbms] ${backend}: loaded ${settings.liveRows + settings.purgeRows} rows in ${seconds(performance.now() - loadStarted)} s`,
+    );
+
+    const store = await database.createStore();
+    // Each purge run lasts one window (its time budget); the benchmark alternates idle windows and
+    // purge windows, so load from elsewhere on the machine falls on both latency samples alike.
+    const service = new TokenService({
+      store,
+      purge: { batchSize: settings.purgeBatch, timeBudgetMs: settings.windowMs },
+      retention: { expiredSeconds: 0, inactiveSeconds: 86_400 },
+    });
+    const validate = async () => {
+      if ((await service.validateAccessToken(bulkKey('accessToken', Math.floor(Math.random() * settings.liveRows)))) === null)
+        throw new Error('a live token did not validate');
+    };
+    await measure(1000, settings.latencyConcurrency, validate);
+    const idle: number[] = [];
+    const during: number[] = [];
+    let purged = 0;
+    let purgeMs = 0;
+    for (let backlog = true; backlog; ) {
+      idle.push(...(await measure(settings.windowMs, settings.latencyConcurrency, validate)).latencies);
+      let purging = true;
+      const started = performance.now();
+      const purge = service.purgeExpired().finally(() => {
+        purging = false;
+      });
+      during.push(...(await measureWhile(() => purging, settings.latencyConcurrency, validate)).latencies);
+      const run = await purge;
+      purgeMs += performance.now() - started;
+      if (run.error) throw new Error(`purge failed: ${run.error.code} ${run.error.message}`);
+      purged += run.removed.accessToken;
+      backlog = run.backlog;
+    }
+    const remaining = await database.count('tokenstore_access_token');
+    if (remaining !== settings.liveRows) throw new Error(`purge left ${remaining} rows, expected ${settings.liveRows}`);
+    await service.close();
+    const idleLatency = percentiles(idle);
+    const duringLatency = percentiles(during);
+    return {
+      purgedRows: purged,
+      purgeSeconds: purgeMs / 1000,
+      purgeRowsPerSec: purged / (purgeMs / 1000),
+      idle: idleLatency,
+      duringPurge: duringLatency,
+      p99Ratio: duringLatency.p99Ms / idleLatency.p99Ms,
+    };
+  } finally {
+    await database.close();
+  }
+}
+
+async function analyze(database: TestDatabase): Promise<void> {
+  if (database.backend === 'postgres') await database.query('VACUUM ANALYZE tokenstore_access_token');
+  else await database.query('ANALYZE TABLE tokenstore_access_token');
+}
+
+// ---------------------------------------------------------------- measuring
+
+interface Measurement {
+  ops: number;
+  opsPerSec: number;
+  /** Node.js CPU (user + system) per operation, in microseconds. */
+  cpuMicrosPerOp: number;
+  latencies: number[];
+}
+
+/** `concurrency` closed loops calling `operation` for `durationMs`. */
+function measure(durationMs: number, concurrency: number, operation: () => Promise<unknown>): Promise<Measurement> {
+  const deadline = performance.now() + durationMs;
+  return measureWhile(() => performance.now() < deadline, concurrency, operation);
+}
+
+async function measureWhile(running: () => boolean, concurrency: number, operation: () => Promise<unknown>): Promise<Measurement> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (running()) {
+        const t = performance.now();
+        await operation();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return {
+    ops: latencies.length,
+    opsPerSec: latencies.length / elapsed,
+    cpuMicrosPerOp: (used.user + used.system) / Math.max(1, latencies.length),
+    latencies,
+  };
+}
+
+function percentiles(latencies: number[]): Latency {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return { p50Ms: at(0.5), p99Ms: at(0.99), samples: sorted.length };
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}
+
+function formatThroughput(result: ThroughputResult) {
+  return {
+    operation: result.operation,
+    'store ops/s': Math.round(result.storeOpsPerSec),
+    'raw ops/s': Math.round(result.rawOpsPerSec),
+    'store/raw': `${(result.ratio * 100).toFixed(1)}%`,
+    'store cpu µs/op': result.storeCpuMicrosPerOp.toFixed(1),
+    'raw cpu µs/op': result.rawCpuMicrosPerOp.toFixed(1),
+    target: result.operation === 'validate' ? (result.ratio >= 0.9 ? 'met (≥ 90%)' : 'MISSED (≥ 90%)') : '',
+  };
+}
+
+function formatPurge(result: PurgeResult) {
+  return {
+    'purged rows': result.purgedRows,
+    seconds: result.purgeSeconds.toFixed(1),
+    'rows/s': Math.round(result.purgeRowsPerSec),
+    'idle p50 ms': result.idle.p50Ms.toFixed(2),
+    'idle p99 ms': result.idle.p99Ms.toFixed(2),
+    'purge p50 ms': result.duringPurge.p50Ms.toFixed(2),
+    'purge p99 ms': result.duringPurge.p99Ms.toFixed(2),
+    'p99 ratio': `${result.p99Ratio.toFixed(2)}×`,
+    target: result.p99Ratio <= 2 ? 'met (≤ 2×)' : 'MISSED (≤ 2×)',
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await benchRdbms();
+}

@@ -1,0 +1,41 @@
+/**
+ * `npm run bench`: every benchmark in one run. Backends that need a server run when their URL is set
+ * (TOKENSTORE_TEST_POSTGRES_URL, TOKENSTORE_TEST_MYSQL_URL, TOKENSTORE_TEST_CASSANDRA_URL); otherwise
+ * one line says why they were skipped. Select with BENCH=cache,protection,rdbms,cassandra.
+ */
+const selected = new Set((process.env.BENCH ?? 'cache,protection,rdbms,cassandra').split(',').map((s) => s.trim()));
+
+interface Bench {
+  name: string;
+  module: string;
+  run: string;
+  needs?: string[];
+}
+
+const benches: Bench[] = [
+  { name: 'cache', module: './cache.js', run: 'benchCache' },
+  { name: 'protection', module: './protection.js', run: 'benchProtection' },
+  { name: 'rdbms', module: './rdbms.js', run: 'benchRdbms', needs: ['TOKENSTORE_TEST_POSTGRES_URL', 'TOKENSTORE_TEST_MYSQL_URL'] },
+  { name: 'cassandra', module: './cassandra.js', run: 'benchCassandra', needs: ['TOKENSTORE_TEST_CASSANDRA_URL'] },
+];
+
+let failed = false;
+for (const bench of benches) {
+  if (!selected.has(bench.name)) continue;
+  const missing = (bench.needs ?? []).filter((name) => !process.env[name]);
+  if (bench.needs && missing.length === bench.needs.length) {
+    console.log(`[bench] ${bench.name}: skipped — ${missing.join(' and ')} not set`);
+    continue;
+  }
+  console.log(`\n[bench] ${bench.name}`);
+  try {
+    const mod = (await import(bench.module)) as Record<string, () => Promise<unknown>>;
+    const run = mod[bench.run];
+    if (typeof run !== 'function') throw new Error(`${bench.module} does not export ${bench.run}()`);
+    await run();
+  } catch (error) {
+    failed = true;
+    console.error(`[bench] ${bench.name}: failed —`, error);
+  }
+}
+process.exitCode = failed ? 1 : 0;

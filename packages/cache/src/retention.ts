@@ -1,0 +1,23 @@
+import { type StoredRow, TokenState } from '@tokenstore/core';
+import type { CacheRetention } from './options.js';
+
+/**
+ * When a row may vanish on its own (epoch ms), or `null` if it must stay until evicted or revoked:
+ * expiry plus the expired retention, and for a row that is no longer ACTIVE at the latest its state
+ * change plus the inactive retention.
+ */
+export function retentionDeadline(row: StoredRow, retention: CacheRetention): number | null {
+  const expired = row.expiresAt === null ? null : row.expiresAt + retention.expiredSeconds * 1000;
+  if (row.state === TokenState.Active) return expired;
+  const inactive = row.stateChangedAt + retention.inactiveSeconds * 1000;
+  return expired === null ? inactive : Math.min(expired, inactive);
+}
+
+/**
+ * The lru-cache TTL (ms) for a row written at `now`: 0 means none. A deadline already reached still
+ * gets 1 ms (lru-cache reads 0 as "forever"); purge removes such rows exactly.
+ */
+export function ttlFor(row: StoredRow, retention: CacheRetention, now: number): number {
+  const deadline = retentionDeadline(row, retention);
+  return deadline === null ? 0 : Math.max(1, deadline - now);
+}

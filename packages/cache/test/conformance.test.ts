@@ -1,0 +1,19 @@
+import { CacheStore, ReadCacheStore } from '@tokenstore/cache';
+import { runConformanceSuite } from '@tokenstore/conformance';
+import { scanAllRows } from './support.js';
+
+// Tests hold a few hundred rows at most; a smaller bound than the default keeps the per-test store cheap
+// to build (lru-cache preallocates its slots), which matters over ~2,500 tests.
+const maxEntries = 2_000;
+
+runConformanceSuite({
+  name: 'cache',
+  createStore: ({ clock, retention }) => new CacheStore({ clock, retention, maxEntries }),
+  inspect: scanAllRows,
+});
+
+runConformanceSuite({
+  name: 'cache+read-cache',
+  createStore: ({ clock, retention }) => new ReadCacheStore(new CacheStore({ clock, retention, maxEntries }), { clock }),
+  inspect: (store) => scanAllRows(store.inner),
+});

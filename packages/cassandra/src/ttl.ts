@@ -1,0 +1,47 @@
+/**
+ * TTLs in whole seconds, computed from the times the service passes in (never from the local clock).
+ * `0` means "no TTL" (that is what `USING TTL 0` means to Cassandra).
+ */
+export interface TtlPolicy {
+  /** Retention of expired rows: rows live this long past their expiry. */
+  expiredSeconds: number;
+  /** Retention of revoked / inactive rows (bounds the life of their purge-index entries). */
+  inactiveSeconds: number;
+  /** Extra life of index entries beyond their row, a backstop when the purger is off. */
+  extraTtlSeconds: number;
+  /** Longer TTLs are not written at all: such rows rely on the purge. */
+  maxTtlSeconds: number;
+}
+
+function bounded(seconds: number, policy: TtlPolicy): number {
+  if (seconds > policy.maxTtlSeconds) return 0;
+  // TTL 0 would mean "forever": a row that is due now still gets the shortest TTL there is.
+  return Math.max(1, seconds);
+}
+
+/** TTL of a token row (and its lookup entries) written at `now`: remaining lifetime + expired retention. */
+export function rowTtl(expiresAt: number | null, now: number, policy: TtlPolicy): number {
+  if (expiresAt === null) return 0;
+  return bounded(Math.ceil((expiresAt - now) / 1000) + policy.expiredSeconds, policy);
+}
+
+/** Remaining TTL of an existing row as read with `TTL(column)`: `null` (no TTL) becomes 0. */
+export function remainingTtl(ttl: unknown): number {
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl)) return 0;
+  return Math.max(1, Math.floor(ttl));
+}
+
+/** TTL of an index entry: its row's TTL plus the backstop; 0 when the row has none. */
+export function entryTtl(rowTtlSeconds: number, policy: TtlPolicy): number {
+  return rowTtlSeconds === 0 ? 0 : bounded(rowTtlSeconds + policy.extraTtlSeconds, policy);
+}
+
+/** TTL of the index entry of a state change at `at` (written at `now`). */
+export function inactiveEntryTtl(at: number, now: number, policy: TtlPolicy): number {
+  return bounded(Math.ceil((at - now) / 1000) + policy.inactiveSeconds + policy.extraTtlSeconds, policy);
+}
+
+/** TTL of a bucket registration: it outlives every entry an event in the bucket can have. */
+export function bucketTtl(bucketEnd: number, now: number, retentionSeconds: number, policy: TtlPolicy): number {
+  return bounded(Math.ceil((bucketEnd - now) / 1000) + retentionSeconds + policy.extraTtlSeconds, policy);
+}

@@ -1,0 +1,65 @@
+import { CassandraStore, parseCassandraUrl } from '@tokenstore/cassandra';
+import { runConformanceSuite } from '@tokenstore/conformance';
+import cassandra from 'cassandra-driver';
+import { detectCassandra, type StartedCassandra, startCassandra } from './support/environment.js';
+import { dumpTables, KeyspaceRotation } from './support/keyspace.js';
+
+const environment = await detectCassandra();
+
+let started: StartedCassandra | undefined;
+// One driver client for the whole file: every test's store gets it injected (connections and prepared
+// statements are made once), and truncation and inspection go through it too.
+let shared: cassandra.Client | undefined;
+
+/**
+ * The shared client. Built without heartbeats and client-side request timers: the purger tests install
+ * fake timers, and a driver timer fired by them would mark the node down with its reconnection timer
+ * lost with the fake clock. If the node was marked down anyway, the client is rebuilt.
+ */
+async function sharedClient(url: string): Promise<cassandra.Client> {
+  if (shared && shared.getState().getConnectedHosts().length > 0) return shared;
+  await shared?.shutdown().catch(() => undefined);
+  const { contactPoints, localDataCenter } = parseCassandraUrl(url);
+  shared = new cassandra.Client({
+    contactPoints,
+    localDataCenter: localDataCenter ?? 'datacenter1',
+    pooling: { heartBeatInterval: 0 },
+    socketOptions: { readTimeout: 0 },
+  });
+  await shared.connect();
+  return shared;
+}
+
+function client(): cassandra.Client {
+  if (!shared) throw new Error('Cassandra is not set up');
+  return shared;
+}
+
+const keyspaces = new KeyspaceRotation(client, 'tokenstore_conformance');
+
+runConformanceSuite<CassandraStore>({
+  name: 'cassandra',
+  skip: environment.kind === 'skip' ? environment.reason : undefined,
+  setup: async () => {
+    started = await startCassandra(environment);
+    const driver = await sharedClient(started.url);
+    for (const keyspace of keyspaces.keyspaces)
+      await CassandraStore.create({ client: driver, keyspace, createSchema: true }).then((store) => store.close());
+  },
+  teardown: async () => {
+    await keyspaces.drain();
+    await shared?.shutdown();
+    await started?.stop();
+  },
+  // Purge counts stay exact (the default capability): rows are written USING TTL = lifetime + the suite's
+  // retention (an hour or more, in real time), so none vanishes on its own while a test runs.
+  createStore: async ({ retention }) => {
+    const driver = await sharedClient(started!.url);
+    return new CassandraStore({ client: driver, keyspace: await keyspaces.acquire(), retention });
+  },
+  destroyStore: async (store) => {
+    await store.close();
+    keyspaces.release(store.keyspace);
+  },
+  inspect: (store) => dumpTables(client(), store.keyspace),
+});

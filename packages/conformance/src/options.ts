@@ -1,0 +1,62 @@
+import type { ManualClock, Protector, TokenStore } from '@tokenstore/core';
+
+/** What the suite hands a factory when it needs a fresh store. */
+export interface StoreContext {
+  /** The clock the service under test uses. Stores that keep TTLs of their own (lru-cache) should use it. */
+  clock: ManualClock;
+  /** Protection mode of this run (`plain`, `hash`, `encrypt`, …), for factories that want to namespace data. */
+  mode: string;
+  /**
+   * The longest retention any test of the suite configures on its service. A store whose rows vanish on
+   * their own (native TTL) must keep expired rows at least `expiredSeconds` and revoked/inactive rows at
+   * least `inactiveSeconds`, as it would be configured beside a service in production.
+   */
+  retention: { inactiveSeconds: number; expiredSeconds: number };
+}
+
+/** Capability switches: what a backend cannot do, so the suite adapts instead of failing. */
+export interface ConformanceCapabilities {
+  /**
+   * How many concurrent callers the concurrency tests use (default 100 for codes and rotation, 50 for
+   * reuse). A backend with a small connection pool still gets them all; the pool queues.
+   */
+  concurrency?: number;
+  /**
+   * `exact` (default): purge deletes exactly the purgeable rows and reports their count.
+   * `ttl`: rows also disappear on their own (native TTL in real time), so counts are upper bounds.
+   */
+  purgeCounts?: 'exact' | 'ttl';
+}
+
+export interface ConformanceOptions<S extends TokenStore = TokenStore> {
+  /** Backend name, shown in test titles (e.g. `cache`, `postgres`). */
+  name: string;
+  /**
+   * When set, the whole suite is skipped and this reason printed once (e.g. "no TOKENSTORE_TEST_MYSQL_URL
+   * and no Docker engine").
+   */
+  skip?: string | undefined;
+  /** Runs once before the suite (start containers, migrate schemas). */
+  setup?: () => Promise<void> | void;
+  /** Runs once after the suite. */
+  teardown?: () => Promise<void> | void;
+  /** A fresh, empty store (drop/truncate what a previous test left). Called before every test. */
+  createStore: (context: StoreContext) => Promise<S> | S;
+  /** Called after every test; default `store.close()`. */
+  destroyStore?: (store: S) => Promise<void> | void;
+  /**
+   * Every row the backend holds, exactly as stored (all tables, all columns, raw driver values), so the suite
+   * can prove that nothing plaintext is at rest.
+   */
+  inspect: (store: S) => Promise<Array<Record<string, unknown>>>;
+  capabilities?: ConformanceCapabilities;
+  /** Protection modes to run (names from `PROTECTION_MODES`); default all of them. */
+  modes?: string[];
+}
+
+/** One protection mode the suite runs in. */
+export interface ProtectionModeCase {
+  name: string;
+  /** Builds the protector; a fresh one per test is fine. */
+  createProtector: () => Protector;
+}

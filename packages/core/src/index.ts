@@ -1,0 +1,33 @@
+export * from './clock.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './protection/aes-gcm-cipher.js';
+export * from './protection/create-protector.js';
+export * from './protection/encrypt-protector.js';
+export * from './protection/hash-protector.js';
+export { generateAesKey, generatePepper, KEY_ID_PATTERN } from './protection/key-material.js';
+export * from './protection/lookup-keys.js';
+export * from './protection/migrating-protector.js';
+export * from './protection/plain-protector.js';
+export * from './protection/protection-options.js';
+export * from './protection/protector.js';
+export * from './protection/rewrap.js';
+export * from './protection/rewrap-checkpoint.js';
+export * from './protection/rsa-oaep-cipher.js';
+export type { SealedValue } from './protection/sealed-value.js';
+export type { ValueCipher } from './protection/value-cipher.js';
+export * from './purge/purger.js';
+export * from './service/options.js';
+export * from './service/requests.js';
+export * from './service/token-service.js';
+export {
+  computeReuseKey,
+  constantTimeEqual,
+  generateConsumerKey,
+  generateGrantId,
+  generateTokenValue,
+  pkceChallenge,
+} from './service/token-values.js';
+export * from './store.js';
+export * from './types.js';
+export * from './validation.js';

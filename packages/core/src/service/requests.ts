@@ -1,0 +1,133 @@
+import type { PkceMethod, TokenState, UserType, ValidityOverrides } from '../types.js';
+
+export interface IssueAccessTokenRequest {
+  consumerKey: string;
+  /** The end user; omitted for application tokens (the user is then the application: the consumer key). */
+  userId?: string;
+  /** Default: `APPLICATION` when `userId` is omitted, `APPLICATION_USER` otherwise. */
+  userType?: UserType;
+  /** Array or space-separated string; order and duplicates do not matter. `device_*` scopes give per-device tokens. */
+  scopes?: string[] | string;
+  /** Seconds; negative = never expires. Default: the client's override, else the service default. */
+  validitySeconds?: number;
+  /** Default `client_credentials` for application tokens, `password` for user tokens. */
+  grantType?: string;
+  /** A caller-supplied access token value (e.g. a JWT), up to 8 KiB. Default: 256 random bits. */
+  accessToken?: string;
+  /** Issue a refresh token with the access token. Default false. */
+  issueRefreshToken?: boolean;
+  refreshTokenValiditySeconds?: number;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Seconds until expiry from now; `null` when it never expires. */
+  expiresIn: number | null;
+  expiresAt: number | null;
+  refreshToken?: string;
+  refreshTokenExpiresAt?: number | null;
+  scopes: string[];
+  grantId: string;
+  /** True when an existing ACTIVE token was returned under the reuse policy. */
+  reused: boolean;
+}
+
+/** What validation returns: everything about the token but its value. */
+export interface AccessTokenInfo {
+  consumerKey: string;
+  userId: string;
+  userType: UserType;
+  scopes: string[];
+  grantId: string;
+  grantType: string;
+  issuedAt: number;
+  expiresAt: number | null;
+  /** The effective state: `EXPIRED` when past its expiry, whatever is stored. */
+  state: TokenState;
+}
+
+export interface IssueAuthorizationCodeRequest {
+  consumerKey: string;
+  userId: string;
+  redirectUri?: string;
+  scopes?: string[] | string;
+  codeChallenge?: string;
+  codeChallengeMethod?: PkceMethod;
+  nonce?: string;
+  validitySeconds?: number;
+  /** A caller-supplied code value. Default: 256 random bits. */
+  code?: string;
+}
+
+export interface IssuedAuthorizationCode {
+  code: string;
+  expiresAt: number | null;
+  grantId: string;
+}
+
+export interface AuthorizationCodeInfo {
+  consumerKey: string;
+  userId: string;
+  scopes: string[];
+  redirectUri: string | null;
+  codeChallenge: string | null;
+  codeChallengeMethod: PkceMethod | null;
+  nonce: string | null;
+  grantId: string;
+  issuedAt: number;
+  expiresAt: number | null;
+}
+
+export interface RedeemAuthorizationCodeRequest {
+  code: string;
+  consumerKey: string;
+  /** Required when the code was issued with a redirect URI; must match exactly. */
+  redirectUri?: string;
+  /** Required when the code carries a PKCE challenge. */
+  codeVerifier?: string;
+  /** Default true. */
+  issueRefreshToken?: boolean;
+  validitySeconds?: number;
+}
+
+export interface RefreshAccessTokenRequest {
+  refreshToken: string;
+  consumerKey: string;
+  /** A subset of the original scopes; default: the original scopes. */
+  scopes?: string[] | string;
+  validitySeconds?: number;
+}
+
+export interface RegisterClientRequest {
+  /** Default: 128 random bits. */
+  consumerKey?: string;
+  /** Default: 256 random bits. A supplied secret must be at least 32 characters. */
+  consumerSecret?: string;
+  name?: string;
+  grantTypes?: string[];
+  redirectUris?: string[];
+  validity?: ValidityOverrides;
+}
+
+export interface RegisteredClient {
+  consumerKey: string;
+  consumerSecret: string;
+}
+
+export interface ClientInfo {
+  consumerKey: string;
+  name: string | null;
+  grantTypes: string[];
+  redirectUris: string[];
+  validity: ValidityOverrides;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UpdateClientRequest {
+  name?: string | null;
+  grantTypes?: string[];
+  redirectUris?: string[];
+  validity?: ValidityOverrides;
+}

@@ -1,0 +1,205 @@
+import type {
+  ProtectedKind,
+  StoredAccessToken,
+  StoredAuthorizationCode,
+  StoredClient,
+  StoredRefreshToken,
+  StoredRowByKind,
+  TokenKind,
+  TokenState,
+  UserType,
+} from './types.js';
+
+/** What a backend can and cannot do; the service and the conformance suite read these. */
+export interface StoreCapabilities {
+  /**
+   * Several processes share the data (SQL, Cassandra). The purger then takes a lease in the store so
+   * that one node purges at a time.
+   */
+  readonly shared: boolean;
+  /**
+   * Rows disappear on their own once expired + retention (lru-cache TTL, Cassandra TTL), measured in
+   * real time. Purge still runs, but may find nothing left to do.
+   */
+  readonly nativeExpiry: boolean;
+  /** Smallest time difference the store keeps exactly, in milliseconds (1 for all current backends). */
+  readonly timeGranularityMs: number;
+}
+
+/** A conditional state change: applies only when the row is currently in `from`. */
+export interface StateChange {
+  from: TokenState;
+  to: TokenState;
+  /** Epoch ms; becomes the row's `stateChangedAt`. */
+  at: number;
+}
+
+export type InsertResult =
+  | { inserted: true }
+  /** Only for exclusive access tokens: an ACTIVE exclusive token with the same reuse key exists; nothing was written. */
+  | { inserted: false; active: StoredAccessToken };
+
+/**
+ * Atomic refresh-token rotation: applies only if the refresh token row is in `expected` (state and
+ * reuse count). On success the row becomes INACTIVE (`rotatedAt` and `stateChangedAt` set to `at`
+ * on the first rotation, `reuseCount` incremented on later grace-window reuses) and both successors
+ * are inserted, all or nothing as far as the backend allows.
+ */
+export interface RefreshRotation {
+  key: string;
+  expected: { state: 'ACTIVE' | 'INACTIVE'; reuseCount: number };
+  at: number;
+  successor: { refreshToken: StoredRefreshToken; accessToken: StoredAccessToken };
+}
+
+/** Which tokens a bulk revocation touches. */
+export type RevocationFilter =
+  | { userId: string; userType?: UserType; consumerKey?: string }
+  | { consumerKey: string }
+  | { grantId: string };
+
+export interface RevocationCounts {
+  accessToken: number;
+  refreshToken: number;
+  authorizationCode: number;
+}
+
+/**
+ * Rows a purge batch may delete: expired ones (`expiresAt <= expiredBefore`) and non-ACTIVE ones whose
+ * state changed at or before `inactiveBefore`. Never-expiring ACTIVE rows are never purged.
+ */
+export interface PurgeCriteria {
+  now: number;
+  expiredBefore: number;
+  inactiveBefore: number;
+  /** Upper bound on the rows one call deletes. */
+  limit: number;
+}
+
+export interface ScanRequest {
+  /** Opaque cursor from the previous page; `null` for the first page. */
+  cursor: string | null;
+  limit: number;
+}
+
+export interface ScanPage<Row> {
+  rows: Row[];
+  /** `null` when the scan is complete. */
+  cursor: string | null;
+}
+
+export interface ScannedRowByKind extends StoredRowByKind {
+  client: StoredClient;
+}
+
+/**
+ * The persistence primitives every backend implements. Each method is atomic on its backend. A store
+ * holds only lookup keys and what the service chose to keep of a value (see `StoredTokenBase`); it
+ * never hashes, encrypts or decides policy. All times are passed in by the service (epoch ms), so a
+ * store never reads a clock to decide validity.
+ *
+ * Errors: duplicate keys throw a `ConflictError`; connectivity problems throw
+ * `BackendUnavailableError`; every other driver failure is wrapped in a `TokenStoreError` with the
+ * driver error as `cause`.
+ */
+export interface TokenStore {
+  /** Backend name used in errors and events: `cache`, `postgres`, `mysql`, `cassandra`, … */
+  readonly backend: string;
+  readonly capabilities: StoreCapabilities;
+
+  /**
+   * Inserts a row of `kind`. Throws `ConflictError` if a row with the same key exists.
+   * For an access token with `exclusive: true`, atomically refuses the insert when an ACTIVE exclusive
+   * access token with the same `reuseKey` exists, returning that token (at most one such token per
+   * reuse key, whatever the concurrency).
+   */
+  insert<K extends TokenKind>(kind: K, row: StoredRowByKind[K]): Promise<InsertResult>;
+
+  /** The row with this lookup key, in any state, or `null`. */
+  get<K extends TokenKind>(kind: K, key: string): Promise<StoredRowByKind[K] | null>;
+
+  /**
+   * Optional, for stores that can answer without I/O (the in-memory cache, a read cache on a hit): the
+   * row with this key (`null` when the store knows there is none), or `undefined` when it cannot tell
+   * synchronously, in which case the caller uses {@link TokenStore.get}. Lets token validation, the
+   * hot path, skip promise hops; semantics are exactly those of `get`.
+   */
+  peek?<K extends TokenKind>(kind: K, key: string): StoredRowByKind[K] | null | undefined;
+
+  /** The ACTIVE exclusive access token for `reuseKey` (expired or not), or `null`. */
+  findActiveAccessToken(reuseKey: string): Promise<StoredAccessToken | null>;
+
+  /**
+   * Compare-and-set of a row's state: succeeds (returns `true`) only for the one caller that finds the
+   * row in `change.from`. Consuming an authorization code is `ACTIVE → INACTIVE` on `authorizationCode`.
+   */
+  compareAndSetState(kind: TokenKind, key: string, change: StateChange): Promise<boolean>;
+
+  /** See {@link RefreshRotation}. Returns `false`, writing nothing, when another caller won. */
+  rotateRefreshToken(rotation: RefreshRotation): Promise<boolean>;
+
+  /**
+   * Moves to REVOKED every ACTIVE access token, refresh token and authorization code matching `filter`,
+   * and every INACTIVE refresh token (so a grace-window reuse cannot revive the family).
+   */
+  revokeTokens(filter: RevocationFilter, at: number): Promise<RevocationCounts>;
+
+  /** Throws `ConflictError` if the consumer key exists. */
+  createClient(client: StoredClient): Promise<void>;
+  getClient(consumerKey: string): Promise<StoredClient | null>;
+  /** Replaces the client row; `false` if it does not exist. */
+  updateClient(client: StoredClient): Promise<boolean>;
+  /** `false` if it did not exist. Tokens are not touched (the service revokes them first when asked). */
+  deleteClient(consumerKey: string): Promise<boolean>;
+
+  /** Deletes at most `criteria.limit` purgeable rows of `kind`; returns how many it deleted. */
+  purge(kind: TokenKind, criteria: PurgeCriteria): Promise<number>;
+
+  /**
+   * Takes or renews the purge lease for `owner` until `now + ttlMs`. `true` if `owner` holds it now.
+   * Stores that are not shared may always return `true`.
+   */
+  acquirePurgeLease(owner: string, now: number, ttlMs: number): Promise<boolean>;
+  releasePurgeLease(owner: string): Promise<void>;
+
+  /** Pages through every row of `kind` in a stable order (used by the rewrap job and inspection). */
+  scan<K extends ProtectedKind>(kind: K, request: ScanRequest): Promise<ScanPage<ScannedRowByKind[K]>>;
+
+  /**
+   * Atomically moves the row keyed `oldKey` to `row.key` with `row.value`. Only the key and the value
+   * change: state, times and every other field keep their *current* stored values, so a revocation
+   * that lands after the caller read the row is never undone. `false`, writing nothing, if `oldKey`
+   * no longer exists. If a row keyed `row.key` already exists the old row is simply deleted (the
+   * rewrap already happened).
+   */
+  replaceKey<K extends TokenKind>(kind: K, oldKey: string, row: StoredRowByKind[K]): Promise<boolean>;
+
+  /** Releases connections and timers. Further calls throw a `Closed` error. */
+  close(): Promise<void>;
+}
+
+export type { StoredAccessToken, StoredAuthorizationCode, StoredClient, StoredRefreshToken };
+
+/**
+ * True when a bulk revocation with `filter` concerns `row` (whatever its state). The one definition of
+ * what a {@link RevocationFilter} selects, for backends that match rows in memory.
+ */
+export function matchesRevocationFilter(
+  row: Pick<StoredAccessToken, 'grantId' | 'userId' | 'userType' | 'consumerKey'>,
+  filter: RevocationFilter,
+): boolean {
+  if ('grantId' in filter) return row.grantId === filter.grantId;
+  if ('userId' in filter)
+    return (
+      row.userId === filter.userId &&
+      (filter.userType === undefined || row.userType === filter.userType) &&
+      (filter.consumerKey === undefined || row.consumerKey === filter.consumerKey)
+    );
+  return row.consumerKey === filter.consumerKey;
+}
+
+/** True when a purge with `criteria` may delete `row` (the one definition of {@link PurgeCriteria}). */
+export function isPurgeable(row: Pick<StoredAccessToken, 'expiresAt' | 'state' | 'stateChangedAt'>, criteria: PurgeCriteria): boolean {
+  if (row.expiresAt !== null && row.expiresAt <= criteria.expiredBefore) return true;
+  return row.state !== 'ACTIVE' && row.stateChangedAt <= criteria.inactiveBefore;
+}

@@ -1,0 +1,154 @@
+import type {
+  ClassifiedDriverError,
+  DialectCapabilities,
+  DialectColumnTypes,
+  ExplainSupport,
+  LeaseStatements,
+  MigrationLockStatements,
+  PurgeTarget,
+  SqlDialect,
+} from '../dialect.js';
+import { errorProperty, insertInto, isNetworkError, schemaVersionTableDdl, standardLeaseStatements } from '../standard-sql.js';
+
+/** SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html */
+const UNIQUE_VIOLATION = '23505';
+const RETRYABLE_STATES = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+const CONNECTION_STATES = new Set(['57P01', '57P02', '57P03', '53300']); // admin/crash shutdown, cannot connect now, too many connections
+/** pg's own client-side errors carry no code; their fixed messages are all there is. */
+const PG_CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'is not queryable',
+  'Cannot use a pool after calling end on the pool',
+];
+/** The advisory lock key of the migration runner: the ASCII bytes of "tokenstr" as a bigint. */
+const MIGRATION_LOCK_KEY = '8390042714203452530';
+
+/**
+ * PostgreSQL 12+ (driver `pg`). Atomicity idioms: a partial unique index for one ACTIVE exclusive
+ * token per reuse key (`INSERT … ON CONFLICT … DO NOTHING` against it), `FOR UPDATE SKIP LOCKED`
+ * purge batches, `DELETE … RETURNING` for archive-and-delete in one statement, advisory locks for
+ * migrations, transactional DDL.
+ */
+export class PostgresDialect implements SqlDialect {
+  readonly name = 'postgres';
+  readonly driverPackage = 'pg';
+  readonly capabilities: DialectCapabilities = {
+    supportsReturning: true,
+    supportsOutput: false,
+    supportsTransactionalDdl: true,
+    supportsSkipLocked: true,
+    supportsPartialIndexes: true,
+  };
+  readonly columnTypes: DialectColumnTypes = {
+    // "C" collation: byte-wise comparison, the fastest B-tree order for opaque ASCII keys.
+    lookupKey: 'VARCHAR(512) COLLATE "C"',
+    identifier: 'VARCHAR(255)',
+    text: 'TEXT',
+    epochMillis: 'BIGINT',
+    integer: 'INTEGER',
+    boolean: 'BOOLEAN',
+  };
+
+  placeholder(index: number): string {
+    return `$${index}`;
+  }
+
+  booleanParameter(value: boolean): unknown {
+    return value;
+  }
+
+  insertIfAbsent(table: string, columns: readonly string[], conflictColumns: readonly string[]): string {
+    return `${insertInto(table, columns)} ON CONFLICT (${conflictColumns.join(', ')}) DO NOTHING`;
+  }
+
+  insertExclusiveAccessToken(table: string, columns: readonly string[]): string {
+    // The conflict target names the partial unique index by its columns and predicate, so only a
+    // taken reuse slot is skipped (row count 0); a duplicate token key still raises 23505.
+    return `${insertInto(table, columns)} ON CONFLICT (reuse_key) WHERE state = 'ACTIVE' AND is_exclusive DO NOTHING`;
+  }
+
+  findActiveAccessToken(table: string, columns: readonly string[]): string {
+    // Literal predicate (not parameters) so the planner can prove the partial index applies.
+    return `SELECT ${columns.join(', ')} FROM ${table} WHERE reuse_key = :reuseKey AND state = 'ACTIVE' AND is_exclusive`;
+  }
+
+  selectPage(table: string, columns: readonly string[]): string {
+    return `SELECT ${columns.join(', ')} FROM ${table} WHERE row_id > :after ORDER BY row_id LIMIT :limit`;
+  }
+
+  purgeBatch(target: PurgeTarget): string {
+    return `${purgeableKeys(target.table)}
+DELETE FROM ${target.table} WHERE token_key = ANY (ARRAY(SELECT token_key FROM doomed))`;
+  }
+
+  purgeAndArchiveBatch(target: PurgeTarget): string {
+    const columns = target.columns.join(', ');
+    return `${purgeableKeys(target.table)},
+deleted AS (DELETE FROM ${target.table} WHERE token_key = ANY (ARRAY(SELECT token_key FROM doomed)) RETURNING ${columns})
+INSERT INTO ${target.auditTable} (${columns}, archived_at) SELECT ${columns}, CAST(:now AS BIGINT) FROM deleted`;
+  }
+
+  selectPurgeableKeys(target: PurgeTarget): string {
+    return `${purgeableKeys(target.table)}
+SELECT token_key FROM doomed`;
+  }
+
+  leaseStatements(table: string): LeaseStatements {
+    return standardLeaseStatements(table, this.insertIfAbsent(table, ['lease_name', 'holder', 'expires_at'], ['lease_name']));
+  }
+
+  readonly migrationLock: MigrationLockStatements = {
+    tryAcquire: `SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS acquired`,
+    release: `SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY}) AS released`,
+  };
+
+  createSchemaVersionTable(table: string): string {
+    return schemaVersionTableDdl(table, this.columnTypes);
+  }
+
+  readonly explain: ExplainSupport = {
+    statement: (sql) => `EXPLAIN ${sql}`,
+    findFullScans(planRows, tables) {
+      const scans: string[] = [];
+      for (const row of planRows) {
+        const line = String(row['QUERY PLAN'] ?? '');
+        const match = /Seq Scan on (\w+)/.exec(line);
+        if (match && tables.includes(match[1]!)) scans.push(line.trim());
+      }
+      return scans;
+    },
+  };
+
+  classifyError(error: unknown): ClassifiedDriverError {
+    const code = errorProperty(error, 'code');
+    const state = typeof code === 'string' ? code : undefined;
+    if (state === UNIQUE_VIOLATION) {
+      const constraint = errorProperty(error, 'constraint');
+      return { kind: 'unique-violation', code: state, constraint: typeof constraint === 'string' ? constraint : undefined };
+    }
+    if (state !== undefined && RETRYABLE_STATES.has(state)) return { kind: 'retryable', code: state };
+    if ((state !== undefined && (state.startsWith('08') || CONNECTION_STATES.has(state))) || isNetworkError(error))
+      return { kind: 'connection', code: state };
+    const message = errorProperty(error, 'message');
+    if (state === undefined && typeof message === 'string' && PG_CONNECTION_MESSAGES.some((text) => message.includes(text)))
+      return { kind: 'connection', code: undefined };
+    return { kind: 'other', code: state };
+  }
+}
+
+/**
+ * The CTEs that pick one batch: each criterion through its own index (expiry; the partial index of
+ * retired rows), oldest first, skipping rows another transaction holds, at most `:limit` in all.
+ * `token_key = ANY (ARRAY(…))` then deletes by primary key: a join here would let the planner
+ * choose a sequential scan of the table.
+ */
+function purgeableKeys(table: string): string {
+  return `WITH expired AS (
+  SELECT token_key FROM ${table} WHERE expires_at <= :expiredBefore ORDER BY expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
+), retired AS (
+  SELECT token_key FROM ${table} WHERE state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore ORDER BY state_changed_at LIMIT :limit FOR UPDATE SKIP LOCKED
+), doomed AS (
+  SELECT token_key FROM expired UNION SELECT token_key FROM retired LIMIT :limit
+)`;
+}

@@ -1,0 +1,58 @@
+import { columnMarkers } from '../statements/sql-statement.js';
+import type { DialectColumnTypes, LeaseStatements } from './dialect.js';
+
+/**
+ * Building blocks written in standard SQL, shared by dialects whose syntax agrees. A dialect calls
+ * them; the store never does (it only talks to {@link SqlDialect}).
+ */
+
+/** `INSERT INTO table (a, b) VALUES (:a, :b)`, the part every dialect's insert starts with. */
+export function insertInto(table: string, columns: readonly string[]): string {
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columnMarkers(columns)})`;
+}
+
+/** The lease statements in standard SQL, given the dialect's insert-if-absent. */
+export function standardLeaseStatements(table: string, insertIfAbsent: string): LeaseStatements {
+  return {
+    takeOver: `UPDATE ${table} SET holder = :holder, expires_at = :expiresAt WHERE lease_name = :leaseName AND (holder = :holder OR expires_at <= :now)`,
+    insertIfAbsent,
+    release: `DELETE FROM ${table} WHERE lease_name = :leaseName AND holder = :holder`,
+  };
+}
+
+/** The migration runner's version table; `suffix` carries table options (MySQL's `ENGINE=InnoDB`). */
+export function schemaVersionTableDdl(table: string, types: DialectColumnTypes, suffix = ''): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (
+  version ${types.integer} NOT NULL,
+  name ${types.identifier} NOT NULL,
+  checksum ${types.lookupKey} NOT NULL,
+  applied_at ${types.epochMillis} NOT NULL,
+  PRIMARY KEY (version)
+)${suffix}`;
+}
+
+/** Node.js socket error codes that mean the database cannot be reached or the connection broke. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/** True for a socket-level error, including Node's `AggregateError` from trying several addresses. */
+export function isNetworkError(error: unknown): boolean {
+  const code = errorProperty(error, 'code');
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+  const errors = errorProperty(error, 'errors');
+  return Array.isArray(errors) && errors.some((inner) => isNetworkError(inner));
+}
+
+/** Reads a property of an unknown thrown value without trusting its shape. */
+export function errorProperty(error: unknown, name: string): unknown {
+  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined;
+}

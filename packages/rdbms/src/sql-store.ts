@@ -1,0 +1,294 @@
+import {
+  ConflictError,
+  ErrorCode,
+  type InsertResult,
+  InvalidInputError,
+  type ProtectedKind,
+  type PurgeCriteria,
+  type RefreshRotation,
+  type RevocationCounts,
+  type RevocationFilter,
+  type ScannedRowByKind,
+  type ScanPage,
+  type ScanRequest,
+  type StateChange,
+  type StoreCapabilities,
+  type StoredAccessToken,
+  type StoredClient,
+  type StoredRowByKind,
+  type TokenKind,
+  type TokenStore,
+  TokenStoreError,
+} from '@tokenstore/core';
+import type { SqlDialect } from './dialects/dialect.js';
+import type { SqlDriver } from './dialects/driver.js';
+import { type MigrationResult, MigrationRunner } from './migrations/runner.js';
+import { type ResolvedSqlStoreOptions, resolveSqlStoreOptions, type SqlStoreOptions } from './options.js';
+import { type RawRow, RowCodec, toNumber } from './schema/row-codec.js';
+import { ACTIVE_REUSE_INDEX, PURGE_LEASE_NAME } from './schema/tables.js';
+import { SqlExecutor } from './sql-executor.js';
+import type { SqlStatement } from './statements/sql-statement.js';
+import { type PurgeArguments, StatementCatalog, type UserRevocationShape } from './statements/statement-catalog.js';
+
+/** How often an exclusive insert retries when the token holding the reuse slot vanished meanwhile. */
+const EXCLUSIVE_INSERT_ATTEMPTS = 8;
+const MAX_SCAN_LIMIT = 10_000;
+/**
+ * Refresh tokens first, then access tokens: the order rotation locks them in, so a revocation and
+ * a rotation of one grant wait for each other instead of deadlocking.
+ */
+const REVOCATION_ORDER: readonly TokenKind[] = ['refreshToken', 'accessToken', 'authorizationCode'];
+
+/**
+ * The relational {@link TokenStore}: one implementation for every SQL database, the differences
+ * isolated in a {@link SqlDialect} and the connection pool behind a {@link SqlDriver}.
+ *
+ * Atomicity: state changes and code consumption are conditional `UPDATE … WHERE token_key = ? AND
+ * state = ?` checked by row count; refresh rotation is that update plus two inserts in one
+ * transaction; one ACTIVE exclusive token per reuse key is a unique index over active rows only,
+ * whose violation resolves to the token that holds the slot. Deadlocks and serialization failures
+ * are retried a bounded number of times; connection failures surface as `BACKEND_UNAVAILABLE`.
+ */
+export class SqlStore implements TokenStore {
+  readonly backend: string;
+  readonly capabilities: StoreCapabilities = { shared: true, nativeExpiry: false, timeGranularityMs: 1 };
+  readonly dialect: SqlDialect;
+  /** Every statement this store sends (see {@link StatementCatalog.samples}). */
+  readonly statements: StatementCatalog;
+
+  readonly #options: ResolvedSqlStoreOptions;
+  readonly #driver: SqlDriver;
+  readonly #sql: SqlExecutor;
+  readonly #codec: RowCodec;
+  #closed = false;
+
+  constructor(options: SqlStoreOptions) {
+    this.#options = resolveSqlStoreOptions(options);
+    this.dialect = this.#options.dialect;
+    this.#driver = this.#options.driver;
+    this.backend = this.dialect.name;
+    this.statements = new StatementCatalog(this.dialect);
+    this.#codec = new RowCodec(this.dialect);
+    this.#sql = new SqlExecutor(this.dialect, this.#driver, this.#options.retry);
+  }
+
+  /**
+   * Applies the schema files not applied yet (see {@link MigrationRunner}); safe to call from
+   * every node at start-up.
+   */
+  async migrate(): Promise<MigrationResult> {
+    this.#assertOpen();
+    return new MigrationRunner({ dialect: this.dialect, driver: this.#driver, directory: this.#options.migrationsDirectory }).run();
+  }
+
+  async insert<K extends TokenKind>(kind: K, row: StoredRowByKind[K]): Promise<InsertResult> {
+    this.#assertOpen();
+    if (kind === 'accessToken' && (row as StoredAccessToken).exclusive) return this.#insertExclusive(row as StoredAccessToken);
+    await this.#sql.run(this.statements.tokens[kind].insert.bind(this.#codec.tokenValues(kind, row)));
+    return { inserted: true };
+  }
+
+  /**
+   * The slot is taken when the dialect's insert skipped the row (row count 0) or raised a unique
+   * violation on the active-reuse index (or on an unnamed index while an exclusive token is
+   * active for the reuse key); the holder is then read back. If it was revoked or
+   * expired in between, the slot is free again and the insert is retried.
+   */
+  async #insertExclusive(row: StoredAccessToken): Promise<InsertResult> {
+    const insert = this.statements.accessToken.insertExclusive.bind(this.#codec.tokenValues('accessToken', row));
+    for (let attempt = 0; attempt < EXCLUSIVE_INSERT_ATTEMPTS; attempt++) {
+      const outcome = await this.#sql.runAllowingDuplicate(insert);
+      if ('duplicate' in outcome) {
+        if (outcome.constraint === undefined) {
+          // The driver did not name the index (DB2 never does; SQL Server in some languages does
+          // not): a live holder of the reuse slot means the slot refused the row, otherwise the key did.
+          const active = await this.findActiveAccessToken(row.reuseKey);
+          if (active) return { inserted: false, active };
+          throw new ConflictError('accessToken.insertExclusive: a row with the same key already exists', { backend: this.backend });
+        }
+        if (outcome.constraint !== ACTIVE_REUSE_INDEX)
+          throw new ConflictError('accessToken.insertExclusive: a row with the same key already exists', { backend: this.backend });
+      } else if (outcome.rowCount === 1) {
+        return { inserted: true };
+      }
+      const active = await this.findActiveAccessToken(row.reuseKey);
+      if (active) return { inserted: false, active };
+    }
+    throw new ConflictError('accessToken.insertExclusive: the reuse slot kept changing hands; retry', { backend: this.backend });
+  }
+
+  async get<K extends TokenKind>(kind: K, key: string): Promise<StoredRowByKind[K] | null> {
+    this.#assertOpen();
+    const { rows } = await this.#sql.run(this.statements.tokens[kind].selectByKey.bind({ key }));
+    return rows[0] ? this.#codec.tokenFromRow(kind, rows[0]) : null;
+  }
+
+  async findActiveAccessToken(reuseKey: string): Promise<StoredAccessToken | null> {
+    this.#assertOpen();
+    const { rows } = await this.#sql.run(this.statements.accessToken.findActive.bind({ reuseKey }));
+    return rows[0] ? this.#codec.tokenFromRow('accessToken', rows[0]) : null;
+  }
+
+  async compareAndSetState(kind: TokenKind, key: string, change: StateChange): Promise<boolean> {
+    this.#assertOpen();
+    const { rowCount } = await this.#sql.run(
+      this.statements.tokens[kind].compareAndSetState.bind({ key, from: change.from, to: change.to, at: change.at }),
+    );
+    return rowCount === 1;
+  }
+
+  async rotateRefreshToken(rotation: RefreshRotation): Promise<boolean> {
+    this.#assertOpen();
+    const { key, expected, at, successor } = rotation;
+    const retire =
+      expected.state === 'ACTIVE'
+        ? this.statements.refreshToken.rotateActive.bind({ key, reuseCount: expected.reuseCount, at })
+        : this.statements.refreshToken.reuseRotated.bind({ key, reuseCount: expected.reuseCount });
+    const insertRefresh = this.statements.tokens.refreshToken.insert.bind(this.#codec.tokenValues('refreshToken', successor.refreshToken));
+    const insertAccess = this.statements.tokens.accessToken.insert.bind(this.#codec.tokenValues('accessToken', successor.accessToken));
+    return this.#sql.transaction(async (tx) => {
+      // The conditional update is the decision: it locks the row, so exactly one caller matches it.
+      if ((await tx.run(retire)).rowCount !== 1) {
+        tx.rollbackOnly();
+        return false;
+      }
+      await tx.run(insertRefresh);
+      await tx.run(insertAccess);
+      return true;
+    });
+  }
+
+  async revokeTokens(filter: RevocationFilter, at: number): Promise<RevocationCounts> {
+    this.#assertOpen();
+    const statements = REVOCATION_ORDER.map((kind) => [kind, this.#revocation(kind, filter, at)] as const);
+    return this.#sql.transaction(async (tx) => {
+      const counts: RevocationCounts = { accessToken: 0, refreshToken: 0, authorizationCode: 0 };
+      for (const [kind, statement] of statements) counts[kind] = (await tx.run(statement)).rowCount;
+      return counts;
+    });
+  }
+
+  #revocation(kind: TokenKind, filter: RevocationFilter, at: number): SqlStatement {
+    const revoke = this.statements.tokens[kind].revoke;
+    if ('grantId' in filter) return revoke.byGrant.bind({ grantId: filter.grantId, at });
+    if ('userId' in filter) {
+      const shape: UserRevocationShape =
+        filter.userType === undefined
+          ? filter.consumerKey === undefined
+            ? 'user'
+            : 'userAndClient'
+          : filter.consumerKey === undefined
+            ? 'userAndType'
+            : 'userTypeAndClient';
+      return revoke[shape].bind({ userId: filter.userId, userType: filter.userType, consumerKey: filter.consumerKey, at });
+    }
+    return revoke.byClient.bind({ consumerKey: filter.consumerKey, at });
+  }
+
+  async createClient(client: StoredClient): Promise<void> {
+    this.#assertOpen();
+    await this.#sql.run(this.statements.client.insert.bind(this.#codec.clientValues(client)));
+  }
+
+  async getClient(consumerKey: string): Promise<StoredClient | null> {
+    this.#assertOpen();
+    const { rows } = await this.#sql.run(this.statements.client.selectByKey.bind({ consumerKey }));
+    return rows[0] ? this.#codec.clientFromRow(rows[0]) : null;
+  }
+
+  async updateClient(client: StoredClient): Promise<boolean> {
+    this.#assertOpen();
+    const { rowCount } = await this.#sql.run(this.statements.client.update.bind(this.#codec.clientValues(client)));
+    return rowCount === 1;
+  }
+
+  async deleteClient(consumerKey: string): Promise<boolean> {
+    this.#assertOpen();
+    const { rowCount } = await this.#sql.run(this.statements.client.delete.bind({ consumerKey }));
+    return rowCount === 1;
+  }
+
+  /**
+   * One batch, its own short transaction. With `archive`, the rows are copied to the audit table in
+   * that transaction: in one statement where the dialect can (RETURNING / OUTPUT), else by locking
+   * the batch's keys, copying and deleting them.
+   */
+  async purge(kind: TokenKind, criteria: PurgeCriteria): Promise<number> {
+    this.#assertOpen();
+    const statements = this.statements.tokens[kind];
+    const args: PurgeArguments = {
+      expiredBefore: criteria.expiredBefore,
+      inactiveBefore: criteria.inactiveBefore,
+      limit: criteria.limit,
+      now: criteria.now,
+    };
+    if (!this.#options.archive) return (await this.#sql.run(statements.purge.bind(args))).rowCount;
+    if (statements.purgeAndArchive) return (await this.#sql.run(statements.purgeAndArchive.bind(args))).rowCount;
+    return this.#sql.transaction(async (tx) => {
+      const keys = (await tx.run(statements.selectPurgeableKeys.bind(args))).rows.map((row) => String(row.token_key));
+      if (keys.length === 0) return 0;
+      await tx.run(this.statements.archiveByKeys(kind, keys, criteria.now));
+      return (await tx.run(this.statements.deleteByKeys(kind, keys))).rowCount;
+    });
+  }
+
+  async acquirePurgeLease(owner: string, now: number, ttlMs: number): Promise<boolean> {
+    this.#assertOpen();
+    const expiresAt = now + ttlMs;
+    const takeOver = this.statements.lease.takeOver.bind({ holder: owner, expiresAt, leaseName: PURGE_LEASE_NAME, now });
+    if ((await this.#sql.run(takeOver)).rowCount === 1) return true;
+    // No row matched: the lease is held by another node, or was never taken (no row yet).
+    const create = this.statements.lease.insertIfAbsent.bind({ lease_name: PURGE_LEASE_NAME, holder: owner, expires_at: expiresAt });
+    return (await this.#sql.run(create)).rowCount === 1;
+  }
+
+  async releasePurgeLease(owner: string): Promise<void> {
+    this.#assertOpen();
+    await this.#sql.run(this.statements.lease.release.bind({ leaseName: PURGE_LEASE_NAME, holder: owner }));
+  }
+
+  async scan<K extends ProtectedKind>(kind: K, request: ScanRequest): Promise<ScanPage<ScannedRowByKind[K]>> {
+    this.#assertOpen();
+    const after = parseCursor(request.cursor);
+    const limit = request.limit;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_SCAN_LIMIT)
+      throw new InvalidInputError('limit', `must be a whole number from 1 to ${MAX_SCAN_LIMIT}`);
+    const page = kind === 'client' ? this.statements.client.page : this.statements.tokens[kind as TokenKind].page;
+    const { rows } = await this.#sql.run(page.bind({ after, limit }));
+    const decode = (row: RawRow) =>
+      (kind === 'client' ? this.#codec.clientFromRow(row) : this.#codec.tokenFromRow(kind as TokenKind, row)) as ScannedRowByKind[K];
+    const last = rows.at(-1);
+    return { rows: rows.map(decode), cursor: rows.length === limit && last ? String(toNumber(last.row_id)) : null };
+  }
+
+  /**
+   * Re-keys the row in place (one UPDATE of its key and value), so it keeps its `row_id` and its
+   * place in a running scan. If a row with the new key exists already, the rewrap happened before:
+   * the old row is deleted.
+   */
+  async replaceKey<K extends TokenKind>(kind: K, oldKey: string, row: StoredRowByKind[K]): Promise<boolean> {
+    this.#assertOpen();
+    const statements = this.statements.tokens[kind];
+    const outcome = await this.#sql.runAllowingDuplicate(statements.rekey.bind({ key: row.key, value: row.value, oldKey }));
+    if (!('duplicate' in outcome)) return outcome.rowCount === 1;
+    return (await this.#sql.run(statements.deleteByKey.bind({ key: oldKey }))).rowCount === 1;
+  }
+
+  /** Closes the pool when the store created it (from a URL); an injected pool stays its owner's. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#driver.destroy();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new TokenStoreError(ErrorCode.Closed, 'the store is closed', { backend: this.backend });
+  }
+}
+
+function parseCursor(cursor: string | null): number {
+  if (cursor === null) return 0;
+  if (typeof cursor !== 'string' || !/^\d{1,18}$/.test(cursor))
+    throw new InvalidInputError('cursor', 'is not a cursor this store returned');
+  return Number(cursor);
+}

@@ -1,0 +1,323 @@
+import { TOKEN_KINDS, type TokenKind } from '@tokenstore/core';
+import type { SqlDialect } from '../dialects/dialect.js';
+import type { ColumnValues } from '../schema/row-codec.js';
+import {
+  AUDIT_TABLES,
+  CLIENT_COLUMNS,
+  CLIENT_TABLE,
+  LEASE_TABLE,
+  PURGE_LEASE_NAME,
+  ROW_ID_COLUMN,
+  TOKEN_COLUMNS,
+  TOKEN_TABLES,
+} from '../schema/tables.js';
+import { columnMarkers, type SqlStatement, StatementTemplate } from './sql-statement.js';
+
+export interface PurgeArguments {
+  expiredBefore: number;
+  inactiveBefore: number;
+  limit: number;
+  /** Written to the audit table's `archived_at`. */
+  now: number;
+}
+
+export interface PageArguments {
+  after: number;
+  limit: number;
+}
+
+/** Which of a user's tokens a revocation touches: the optional parts of a user filter. */
+export type UserRevocationShape = 'user' | 'userAndType' | 'userAndClient' | 'userTypeAndClient';
+
+type RevocationTemplates = {
+  byGrant: StatementTemplate<{ grantId: string; at: number }>;
+  byClient: StatementTemplate<{ consumerKey: string; at: number }>;
+} & Record<UserRevocationShape, StatementTemplate<{ userId: string; userType?: string; consumerKey?: string; at: number }>>;
+
+export interface TokenStatements {
+  insert: StatementTemplate<ColumnValues>;
+  selectByKey: StatementTemplate<{ key: string }>;
+  compareAndSetState: StatementTemplate<{ key: string; from: string; to: string; at: number }>;
+  /** Re-keys a row in place (rewrap), keeping its `row_id` and so its place in scans. */
+  rekey: StatementTemplate<{ key: string; value: string | null; oldKey: string }>;
+  deleteByKey: StatementTemplate<{ key: string }>;
+  page: StatementTemplate<PageArguments>;
+  revoke: RevocationTemplates;
+  purge: StatementTemplate<PurgeArguments>;
+  /** Only when the dialect archives and deletes in one statement (RETURNING / OUTPUT). */
+  purgeAndArchive: StatementTemplate<PurgeArguments> | undefined;
+  selectPurgeableKeys: StatementTemplate<PurgeArguments>;
+}
+
+/**
+ * Every statement the store sends, compiled once per store from the dialect: portable SQL is
+ * written here, dialect-specific SQL comes from {@link SqlDialect}. {@link samples} lists them all
+ * with example arguments (for EXPLAIN tests and for a DBA's review).
+ */
+export class StatementCatalog {
+  readonly tokens: Readonly<Record<TokenKind, TokenStatements>>;
+  readonly accessToken: {
+    insertExclusive: StatementTemplate<ColumnValues>;
+    findActive: StatementTemplate<{ reuseKey: string }>;
+  };
+  readonly refreshToken: {
+    /** First rotation: ACTIVE → INACTIVE, stamping `rotated_at`. */
+    rotateActive: StatementTemplate<{ key: string; reuseCount: number; at: number }>;
+    /** A grace-window reuse of an already rotated token: counts it. */
+    reuseRotated: StatementTemplate<{ key: string; reuseCount: number }>;
+  };
+  readonly client: {
+    insert: StatementTemplate<ColumnValues>;
+    selectByKey: StatementTemplate<{ consumerKey: string }>;
+    update: StatementTemplate<ColumnValues>;
+    delete: StatementTemplate<{ consumerKey: string }>;
+    page: StatementTemplate<PageArguments>;
+  };
+  readonly lease: {
+    takeOver: StatementTemplate<{ holder: string; expiresAt: number; leaseName: string; now: number }>;
+    insertIfAbsent: StatementTemplate<{ lease_name: string; holder: string; expires_at: number }>;
+    release: StatementTemplate<{ leaseName: string; holder: string }>;
+  };
+
+  readonly #dialect: SqlDialect;
+  /** Archive-and-delete by key lists, per list length (select-then-delete purge). */
+  readonly #byKeys = new Map<string, StatementTemplate<Record<string, unknown>>>();
+
+  constructor(dialect: SqlDialect) {
+    this.#dialect = dialect;
+    const define = <A extends object>(name: string, text: string) => new StatementTemplate<A>(dialect, name, text);
+
+    this.tokens = Object.fromEntries(TOKEN_KINDS.map((kind) => [kind, this.#tokenStatements(kind)])) as Record<TokenKind, TokenStatements>;
+
+    const access = TOKEN_TABLES.accessToken;
+    const accessColumns = TOKEN_COLUMNS.accessToken;
+    this.accessToken = {
+      insertExclusive: define('accessToken.insertExclusive', dialect.insertExclusiveAccessToken(access, accessColumns)),
+      findActive: define('accessToken.findActive', dialect.findActiveAccessToken(access, accessColumns)),
+    };
+
+    const refresh = TOKEN_TABLES.refreshToken;
+    this.refreshToken = {
+      rotateActive: define(
+        'refreshToken.rotateActive',
+        `UPDATE ${refresh} SET state = 'INACTIVE', rotated_at = :at, state_changed_at = :at WHERE token_key = :key AND state = 'ACTIVE' AND reuse_count = :reuseCount`,
+      ),
+      reuseRotated: define(
+        'refreshToken.reuseRotated',
+        `UPDATE ${refresh} SET reuse_count = reuse_count + 1 WHERE token_key = :key AND state = 'INACTIVE' AND reuse_count = :reuseCount`,
+      ),
+    };
+
+    const clientColumns = CLIENT_COLUMNS.join(', ');
+    const updatable = CLIENT_COLUMNS.filter((column) => column !== 'consumer_key' && column !== 'created_at');
+    this.client = {
+      insert: define('client.insert', `INSERT INTO ${CLIENT_TABLE} (${clientColumns}) VALUES (${columnMarkers(CLIENT_COLUMNS)})`),
+      selectByKey: define('client.selectByKey', `SELECT ${clientColumns} FROM ${CLIENT_TABLE} WHERE consumer_key = :consumerKey`),
+      update: define(
+        'client.update',
+        `UPDATE ${CLIENT_TABLE} SET ${updatable.map((column) => `${column} = :${column}`).join(', ')} WHERE consumer_key = :consumer_key`,
+      ),
+      delete: define('client.delete', `DELETE FROM ${CLIENT_TABLE} WHERE consumer_key = :consumerKey`),
+      page: define('client.page', dialect.selectPage(CLIENT_TABLE, [...CLIENT_COLUMNS, ROW_ID_COLUMN])),
+    };
+
+    const lease = dialect.leaseStatements(LEASE_TABLE);
+    this.lease = {
+      takeOver: define('lease.takeOver', lease.takeOver),
+      insertIfAbsent: define('lease.insertIfAbsent', lease.insertIfAbsent),
+      release: define('lease.release', lease.release),
+    };
+  }
+
+  #tokenStatements(kind: TokenKind): TokenStatements {
+    const dialect = this.#dialect;
+    const define = <A extends object>(name: string, text: string) => new StatementTemplate<A>(dialect, `${kind}.${name}`, text);
+    const table = TOKEN_TABLES[kind];
+    const columns = TOKEN_COLUMNS[kind];
+    const list = columns.join(', ');
+    const purgeTarget = { table, auditTable: AUDIT_TABLES[kind], columns };
+    // Refresh tokens: an INACTIVE (rotated) one is revoked too, so a grace-window reuse cannot revive the family.
+    const revocable = kind === 'refreshToken' ? "state IN ('ACTIVE', 'INACTIVE')" : "state = 'ACTIVE'";
+    const revoke = <A extends object>(name: string, where: string) =>
+      define<A>(`revokeBy${name}`, `UPDATE ${table} SET state = 'REVOKED', state_changed_at = :at WHERE ${where} AND ${revocable}`);
+    const archiveInOneStatement = dialect.purgeAndArchiveBatch(purgeTarget);
+    return {
+      insert: define('insert', `INSERT INTO ${table} (${list}) VALUES (${columnMarkers(columns)})`),
+      selectByKey: define('selectByKey', `SELECT ${list} FROM ${table} WHERE token_key = :key`),
+      compareAndSetState: define(
+        'compareAndSetState',
+        `UPDATE ${table} SET state = :to, state_changed_at = :at WHERE token_key = :key AND state = :from`,
+      ),
+      rekey: define('rekey', `UPDATE ${table} SET token_key = :key, token_value = :value WHERE token_key = :oldKey`),
+      deleteByKey: define('deleteByKey', `DELETE FROM ${table} WHERE token_key = :key`),
+      page: define('page', dialect.selectPage(table, [...columns, ROW_ID_COLUMN])),
+      revoke: {
+        byGrant: revoke('Grant', 'grant_id = :grantId'),
+        byClient: revoke('Client', 'consumer_key = :consumerKey'),
+        user: revoke('User', 'user_id = :userId'),
+        userAndType: revoke('UserAndType', 'user_id = :userId AND user_type = :userType'),
+        userAndClient: revoke('UserAndClient', 'user_id = :userId AND consumer_key = :consumerKey'),
+        userTypeAndClient: revoke('UserTypeAndClient', 'user_id = :userId AND user_type = :userType AND consumer_key = :consumerKey'),
+      },
+      purge: define('purge', dialect.purgeBatch(purgeTarget)),
+      purgeAndArchive: archiveInOneStatement === undefined ? undefined : define('purgeAndArchive', archiveInOneStatement),
+      selectPurgeableKeys: define('selectPurgeableKeys', dialect.selectPurgeableKeys(purgeTarget)),
+    };
+  }
+
+  /** `INSERT INTO audit … SELECT … WHERE token_key IN (…)` for `count` keys (select-then-delete purge). */
+  archiveByKeys(kind: TokenKind, keys: readonly string[], now: number): SqlStatement {
+    const columns = TOKEN_COLUMNS[kind].join(', ');
+    return this.#byKeysTemplate(
+      `${kind}.archiveByKeys`,
+      keys.length,
+      (markers) =>
+        `INSERT INTO ${AUDIT_TABLES[kind]} (${columns}, archived_at) SELECT ${columns}, :now FROM ${TOKEN_TABLES[kind]} WHERE token_key IN (${markers})`,
+    ).bind({ ...keyArguments(keys), now });
+  }
+
+  /** `DELETE … WHERE token_key IN (…)` for `count` keys (select-then-delete purge). */
+  deleteByKeys(kind: TokenKind, keys: readonly string[]): SqlStatement {
+    return this.#byKeysTemplate(
+      `${kind}.deleteByKeys`,
+      keys.length,
+      (markers) => `DELETE FROM ${TOKEN_TABLES[kind]} WHERE token_key IN (${markers})`,
+    ).bind(keyArguments(keys));
+  }
+
+  #byKeysTemplate(name: string, count: number, text: (markers: string) => string): StatementTemplate<Record<string, unknown>> {
+    const cacheKey = `${name}/${count}`;
+    let template = this.#byKeys.get(cacheKey);
+    if (!template) {
+      const markers = Array.from({ length: count }, (_, i) => `:k${i}`).join(', ');
+      template = new StatementTemplate(this.#dialect, name, text(markers));
+      this.#byKeys.set(cacheKey, template);
+    }
+    return template;
+  }
+
+  /**
+   * Every statement the store can send, bound to example arguments: for EXPLAIN tests (plans with
+   * realistic parameters) and for DBAs who want to review the SQL before granting access.
+   */
+  samples(example: StatementExamples = DEFAULT_EXAMPLES): SqlStatement[] {
+    const statements: SqlStatement[] = [];
+    const purge: PurgeArguments = { expiredBefore: example.now, inactiveBefore: example.now - 86_400_000, limit: 1000, now: example.now };
+    const page: PageArguments = { after: 0, limit: 100 };
+    const accessRow = {
+      ...example.rows.accessToken,
+      is_exclusive: this.#dialect.booleanParameter(example.rows.accessToken.is_exclusive === true),
+    };
+    const rows: Record<TokenKind, ColumnValues> = { ...example.rows, accessToken: accessRow };
+    const user = { userId: example.userId, userType: 'APPLICATION_USER', consumerKey: example.consumerKey, at: example.now };
+    for (const kind of TOKEN_KINDS) {
+      const t = this.tokens[kind];
+      const key = example.keys[kind];
+      statements.push(
+        t.insert.bind(rows[kind]),
+        t.selectByKey.bind({ key }),
+        t.compareAndSetState.bind({ key, from: 'ACTIVE', to: 'REVOKED', at: example.now }),
+        t.rekey.bind({ key: `${key}-rekeyed`, value: null, oldKey: key }),
+        t.deleteByKey.bind({ key }),
+        t.page.bind(page),
+        t.revoke.byGrant.bind({ grantId: example.grantId, at: example.now }),
+        t.revoke.byClient.bind({ consumerKey: example.consumerKey, at: example.now }),
+        t.revoke.user.bind(user),
+        t.revoke.userAndType.bind(user),
+        t.revoke.userAndClient.bind(user),
+        t.revoke.userTypeAndClient.bind(user),
+        t.purge.bind(purge),
+        t.selectPurgeableKeys.bind(purge),
+        this.archiveByKeys(kind, [key, `${key}-2`], example.now),
+        this.deleteByKeys(kind, [key, `${key}-2`]),
+      );
+      if (t.purgeAndArchive) statements.push(t.purgeAndArchive.bind(purge));
+    }
+    statements.push(
+      this.accessToken.insertExclusive.bind(accessRow),
+      this.accessToken.findActive.bind({ reuseKey: example.reuseKey }),
+      this.refreshToken.rotateActive.bind({ key: example.keys.refreshToken, reuseCount: 0, at: example.now }),
+      this.refreshToken.reuseRotated.bind({ key: example.keys.refreshToken, reuseCount: 0 }),
+      this.client.insert.bind(example.client),
+      this.client.selectByKey.bind({ consumerKey: example.consumerKey }),
+      this.client.update.bind(example.client),
+      this.client.delete.bind({ consumerKey: example.consumerKey }),
+      this.client.page.bind(page),
+      this.lease.takeOver.bind({ holder: 'node-a', expiresAt: example.now + 30_000, leaseName: PURGE_LEASE_NAME, now: example.now }),
+      this.lease.insertIfAbsent.bind({ lease_name: PURGE_LEASE_NAME, holder: 'node-a', expires_at: example.now + 30_000 }),
+      this.lease.release.bind({ leaseName: PURGE_LEASE_NAME, holder: 'node-a' }),
+    );
+    return statements;
+  }
+}
+
+function keyArguments(keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((key, i) => [`k${i}`, key]));
+}
+
+/** Example arguments for {@link StatementCatalog.samples}: realistic values give realistic plans. */
+export interface StatementExamples {
+  now: number;
+  userId: string;
+  consumerKey: string;
+  grantId: string;
+  reuseKey: string;
+  keys: Record<TokenKind, string>;
+  rows: Record<TokenKind, ColumnValues>;
+  client: ColumnValues;
+}
+
+const EXAMPLE_NOW = Date.UTC(2030, 0, 1);
+const exampleBase = {
+  token_value: null,
+  consumer_key: 'example-client',
+  user_id: 'example-user',
+  user_type: 'APPLICATION_USER',
+  scopes: 'openid profile',
+  grant_id: 'example-grant',
+  state: 'ACTIVE',
+  issued_at: EXAMPLE_NOW,
+  expires_at: EXAMPLE_NOW + 3_600_000,
+  state_changed_at: EXAMPLE_NOW,
+};
+
+export const DEFAULT_EXAMPLES: StatementExamples = {
+  now: EXAMPLE_NOW,
+  userId: 'example-user',
+  consumerKey: 'example-client',
+  grantId: 'example-grant',
+  reuseKey: 'example-reuse-key',
+  keys: { accessToken: 'example-access-key', refreshToken: 'example-refresh-key', authorizationCode: 'example-code-key' },
+  rows: {
+    accessToken: {
+      ...exampleBase,
+      token_key: 'example-access-key',
+      reuse_key: 'example-reuse-key',
+      is_exclusive: false,
+      grant_type: 'authorization_code',
+    },
+    refreshToken: { ...exampleBase, token_key: 'example-refresh-key', rotated_at: null, reuse_count: 0 },
+    authorizationCode: {
+      ...exampleBase,
+      token_key: 'example-code-key',
+      redirect_uri: 'https://client.example/callback',
+      code_challenge: null,
+      code_challenge_method: null,
+      nonce: null,
+    },
+  },
+  client: {
+    consumer_key: 'example-client',
+    secret_key: 'example-secret-key',
+    secret_value: null,
+    client_name: 'Example',
+    grant_types: '["authorization_code"]',
+    redirect_uris: '["https://client.example/callback"]',
+    application_access_token_validity: null,
+    user_access_token_validity: null,
+    refresh_token_validity: null,
+    authorization_code_validity: null,
+    created_at: EXAMPLE_NOW,
+    updated_at: EXAMPLE_NOW,
+  },
+};

@@ -1,0 +1,4 @@
+import { testEnvironment } from './support/environment.js';
+import { describeStatementPlans } from './support/statement-plans.js';
+
+describeStatementPlans('postgres', await testEnvironment('postgres'));
