@@ -377,6 +377,41 @@ build_java_args() {
   )
 }
 
+# Everything that explains a failed start, on stdout AND stderr so that any CI log shows it:
+# the log's tail, its errors, JVM crash files, the machine's free disk and memory, and who holds our ports.
+diagnose() {
+  {
+    echo "----- [cassandra] start-up diagnostics -----"
+    if [[ -s "$LOG_FILE" ]]; then
+      echo "--- errors in $LOG_FILE:"
+      grep -nE 'ERROR|Exception|Error:|FATAL' "$LOG_FILE" | head -n 30 || true
+      echo "--- last 60 lines of $LOG_FILE:"
+      tail -n 60 "$LOG_FILE" || true
+    else
+      echo "--- $LOG_FILE is empty or missing: the JVM died before logging (bad flag, no memory, or java missing)"
+    fi
+    local f
+    for f in "$WORK"/hs_err_pid*.log "$WORK"/logs/hs_err_pid*.log; do
+      [[ -f "$f" ]] && { echo "--- JVM crash file $f:"; head -n 25 "$f"; }
+    done
+    echo "--- disk ($WORK):"; df -h "$WORK" 2>/dev/null | tail -n 1 || true
+    echo "--- memory:"; free -m 2>/dev/null | sed -n 2p || true
+    echo "--- listeners on our ports ($PORT, $STORAGE_PORT, $JMX_PORT):"
+    ss -ltnp 2>/dev/null | grep -E ":($PORT|$STORAGE_PORT|$JMX_PORT)\b" || echo "(none)"
+    echo "--- java: $("$(java_bin)" -version 2>&1 | head -n 1)"
+    echo "----- end of diagnostics -----"
+  } | tee /dev/stderr
+}
+
+# Refuse to start when the disk is nearly full: Cassandra would die or stop mid-test (disk_failure_policy).
+check_disk() {
+  mkdir -p "$WORK"
+  local avail_kb
+  avail_kb="$(df -Pk "$WORK" 2>/dev/null | awk 'NR == 2 { print $4 }')"
+  [[ -z "$avail_kb" ]] && return 0
+  ((avail_kb >= 1048576)) || die "only $((avail_kb / 1024)) MiB free under $WORK; Cassandra needs at least 1 GiB"
+}
+
 wait_ready() {
   local pid="$1" t0="$2" deadline=$(($(date +%s) + START_TIMEOUT))
   while ((($(date +%s)) < deadline)); do
@@ -388,19 +423,37 @@ wait_ready() {
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 40 "$LOG_FILE" >&2 || true
       rm -f "$PID_FILE"
-      die "Cassandra exited during start-up; see $LOG_FILE"
+      diagnose
+      die "Cassandra exited during start-up after $(elapsed "$t0") s; see $LOG_FILE"
     fi
     sleep 0.5
   done
-  tail -n 40 "$LOG_FILE" >&2 || true
+  diagnose
   die "Cassandra did not answer CQL on $HOST:$PORT within ${START_TIMEOUT}s (pid $pid still running; see $LOG_FILE)"
 }
 
 start() {
+  local fresh=0 arg
+  for arg in "$@"; do
+    case "$arg" in
+      --fresh) fresh=1 ;;
+      *) die "start: unknown option '$arg' (known: --fresh)" ;;
+    esac
+  done
   local pid
   pid="$(read_pid)"
+  if ((fresh)); then
+    # A node left over from an earlier run (a killed session, a crashed test) is stopped, and its data
+    # deleted: test data is disposable, and a half-written commit log must not decide whether CI starts.
+    is_ours "$pid" && stop
+    if [[ -d "$WORK/data" || -d "$WORK/logs" ]]; then
+      [[ -f "$LOG_FILE" ]] && mkdir -p "$WORK/prev" && cp -f "$LOG_FILE" "$WORK/prev/system.log" || true
+      log "--fresh: deleting data and logs under $WORK (previous log kept in $WORK/prev/system.log)"
+      rm -rf "$WORK/data" "$WORK/logs"
+    fi
+    pid=""
+  fi
   if cql_ping; then
     if is_ours "$pid"; then
       log "already running and answering CQL on $HOST:$PORT (pid $pid)"
@@ -424,6 +477,7 @@ start() {
     port_open "$HOST" "$p" && die "port $HOST:$p is already in use by another process"
   done
 
+  check_disk
   local major lib
   major="$(java_major)"
   case "$major" in
@@ -520,6 +574,7 @@ usage() {
 usage: $0 <command>
   fetch      download Cassandra $VERSION via mvn (cached in ~/.m2) and unpack into $WORK
   start      fetch if needed, write cassandra.yaml, start in background, wait for CQL
+             --fresh: stop a node of ours first and delete its data (what CI uses)
   stop       stop the node (SIGTERM, then SIGKILL after ${STOP_TIMEOUT}s)
   status     exit 0 if CQL answers on $HOST:$PORT
   url        print the connection URL for other tools
@@ -534,7 +589,7 @@ cmd="${1:-}"
 [[ $# -gt 0 ]] && shift
 case "$cmd" in
   fetch) fetch ;;
-  start) start ;;
+  start) start "$@" ;;
   stop) stop ;;
   status) status ;;
   url) echo "cassandra://$HOST:$PORT/?dc=$DC" ;;
