@@ -1,7 +1,7 @@
 import { CacheStore, type CacheStoreSizes } from '@tokenstore/cache';
 import { ManualClock, TokenState } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
-import { accessRow, codeRow, refreshRow } from './support.js';
+import { accessTokenRow, authorizationCodeRow, refreshTokenRow } from './support.js';
 
 /** Every index of every kind holds no more entries than its kind holds rows. */
 function expectIndexesWithinRows(sizes: CacheStoreSizes): void {
@@ -22,9 +22,9 @@ describe('CacheStore secondary indexes', () => {
   it('forgets evicted rows: bulk revocation only counts rows still held', async () => {
     const clock = new ManualClock();
     const store = new CacheStore({ clock, maxEntries: 10 });
-    const alice = Array.from({ length: 10 }, () => accessRow(clock.now(), { userId: 'alice', consumerKey: 'shop' }));
+    const alice = Array.from({ length: 10 }, () => accessTokenRow(clock.now(), { userId: 'alice', consumerKey: 'shop' }));
     for (const row of alice) await store.insert('accessToken', row);
-    for (let i = 0; i < 4; i++) await store.insert('accessToken', accessRow(clock.now(), { userId: 'bob', consumerKey: 'shop' }));
+    for (let i = 0; i < 4; i++) await store.insert('accessToken', accessTokenRow(clock.now(), { userId: 'bob', consumerKey: 'shop' }));
     // The four least recently used rows of alice were evicted.
     expect(await store.get('accessToken', alice[0]!.key)).toBeNull();
     expect(store.sizes().accessToken).toMatchObject({ rows: 10, byUser: 10, byConsumerKey: 10, byGrant: 10 });
@@ -44,12 +44,12 @@ describe('CacheStore secondary indexes', () => {
   it('forgets the reuse lookup of an evicted exclusive token, so a new one can be issued', async () => {
     const clock = new ManualClock();
     const store = new CacheStore({ clock, maxEntries: 2 });
-    await store.insert('accessToken', accessRow(clock.now(), { exclusive: true, reuseKey: 'alice-read' }));
-    await store.insert('accessToken', accessRow(clock.now()));
-    await store.insert('accessToken', accessRow(clock.now()));
+    await store.insert('accessToken', accessTokenRow(clock.now(), { exclusive: true, reuseKey: 'alice-read' }));
+    await store.insert('accessToken', accessTokenRow(clock.now()));
+    await store.insert('accessToken', accessTokenRow(clock.now()));
     expect(await store.findActiveAccessToken('alice-read')).toBeNull();
     expect(store.sizes().accessToken.activeByReuseKey).toBe(0);
-    expect(await store.insert('accessToken', accessRow(clock.now(), { exclusive: true, reuseKey: 'alice-read' }))).toEqual({
+    expect(await store.insert('accessToken', accessTokenRow(clock.now(), { exclusive: true, reuseKey: 'alice-read' }))).toEqual({
       inserted: true,
     });
   });
@@ -57,7 +57,7 @@ describe('CacheStore secondary indexes', () => {
   it('moves the reuse lookup with the row through state changes and re-keying', async () => {
     const clock = new ManualClock();
     const store = new CacheStore({ clock });
-    const row = accessRow(clock.now(), { exclusive: true, reuseKey: 'r' });
+    const row = accessTokenRow(clock.now(), { exclusive: true, reuseKey: 'r' });
     await store.insert('accessToken', row);
     await store.replaceKey('accessToken', row.key, { ...row, key: 'new-key', value: 'new-key' });
     expect((await store.findActiveAccessToken('r'))?.key).toBe('new-key');
@@ -70,9 +70,9 @@ describe('CacheStore secondary indexes', () => {
     const clock = new ManualClock();
     const store = new CacheStore({ clock, retention: { expiredSeconds: 3600 } });
     for (let i = 0; i < 50; i++) {
-      await store.insert('accessToken', accessRow(clock.now(), { userId: `user-${i}`, exclusive: true, reuseKey: `r-${i}` }));
-      await store.insert('refreshToken', refreshRow(clock.now(), { userId: `user-${i}` }));
-      await store.insert('authorizationCode', codeRow(clock.now(), { userId: `user-${i}` }));
+      await store.insert('accessToken', accessTokenRow(clock.now(), { userId: `user-${i}`, exclusive: true, reuseKey: `r-${i}` }));
+      await store.insert('refreshToken', refreshTokenRow(clock.now(), { userId: `user-${i}` }));
+      await store.insert('authorizationCode', authorizationCodeRow(clock.now(), { userId: `user-${i}` }));
     }
     clock.advanceSeconds(2 * 86_400);
     const now = clock.now();
@@ -91,11 +91,16 @@ describe('CacheStore secondary indexes', () => {
     for (let i = 0; i < 5000; i++) {
       clock.advance(1000);
       const now = clock.now();
-      const access = accessRow(now, { userId: `user-${i}`, consumerKey: `client-${i % 300}`, exclusive: i % 2 === 0, reuseKey: `r-${i}` });
+      const access = accessTokenRow(now, {
+        userId: `user-${i}`,
+        consumerKey: `client-${i % 300}`,
+        exclusive: i % 2 === 0,
+        reuseKey: `r-${i}`,
+      });
       await store.insert('accessToken', access);
-      const refresh = refreshRow(now, { userId: `user-${i}`, grantId: access.grantId });
+      const refresh = refreshTokenRow(now, { userId: `user-${i}`, grantId: access.grantId });
       await store.insert('refreshToken', refresh);
-      await store.insert('authorizationCode', codeRow(now, { userId: `user-${i}`, grantId: access.grantId }));
+      await store.insert('authorizationCode', authorizationCodeRow(now, { userId: `user-${i}`, grantId: access.grantId }));
       if (i % 3 === 0) await store.revokeTokens({ grantId: access.grantId }, now);
       if (i % 5 === 0)
         await store.rotateRefreshToken({
@@ -103,8 +108,8 @@ describe('CacheStore secondary indexes', () => {
           expected: { state: 'ACTIVE', reuseCount: 0 },
           at: now,
           successor: {
-            refreshToken: refreshRow(now, { grantId: access.grantId }),
-            accessToken: accessRow(now, { grantId: access.grantId }),
+            refreshToken: refreshTokenRow(now, { grantId: access.grantId }),
+            accessToken: accessTokenRow(now, { grantId: access.grantId }),
           },
         });
       if (i % 7 === 0) await store.replaceKey('accessToken', access.key, { ...access, key: `${access.key}-rekeyed` });
@@ -120,9 +125,9 @@ describe('CacheStore secondary indexes', () => {
     const clock = new ManualClock();
     const store = new CacheStore({ clock, retention: { expiredSeconds: 86_400 } });
     const start = clock.now();
-    const rows = Array.from({ length: 20 }, (_, i) => accessRow(start, { expiresAt: start + (20 - i) * 1000 }));
+    const rows = Array.from({ length: 20 }, (_, i) => accessTokenRow(start, { expiresAt: start + (20 - i) * 1000 }));
     for (const row of rows) await store.insert('accessToken', row);
-    const live = accessRow(start, { expiresAt: start + 3_600_000 });
+    const live = accessTokenRow(start, { expiresAt: start + 3_600_000 });
     await store.insert('accessToken', live);
     clock.advanceSeconds(60);
     const criteria = { now: clock.now(), expiredBefore: clock.now(), inactiveBefore: start, limit: 5 };
@@ -138,7 +143,7 @@ describe('CacheStore secondary indexes', () => {
   it('purges a row that changed state as soon as the inactive cut-off passes its state change', async () => {
     const clock = new ManualClock();
     const store = new CacheStore({ clock });
-    const row = accessRow(clock.now(), { expiresAt: null });
+    const row = accessTokenRow(clock.now(), { expiresAt: null });
     await store.insert('accessToken', row);
     clock.advanceSeconds(10);
     await store.compareAndSetState('accessToken', row.key, { from: TokenState.Active, to: TokenState.Revoked, at: clock.now() });

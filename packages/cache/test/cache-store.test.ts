@@ -1,7 +1,7 @@
 import { CacheStore } from '@tokenstore/cache';
 import { ErrorCode, ManualClock, TokenService, TokenState, type TokenStore, TokenStoreError } from '@tokenstore/core';
 import { describe, expect, it, vi } from 'vitest';
-import { accessRow, clientRow, codeRow, refreshRow } from './support.js';
+import { accessTokenRow, authorizationCodeRow, clientRow, refreshTokenRow } from './support.js';
 
 async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
   await expect(promise).rejects.toBeInstanceOf(TokenStoreError);
@@ -14,7 +14,7 @@ describe('CacheStore', () => {
   describe('copies, never references', () => {
     it('keeps what was inserted even if the caller changes its object afterwards', async () => {
       const store = new CacheStore({ clock });
-      const row = accessRow(clock.now());
+      const row = accessTokenRow(clock.now());
       await store.insert('accessToken', row);
       row.state = TokenState.Revoked;
       row.scopes.push('admin');
@@ -23,14 +23,14 @@ describe('CacheStore', () => {
 
     it('hands out frozen rows: a caller cannot change what is stored', async () => {
       const store = new CacheStore({ clock });
-      const row = accessRow(clock.now(), { exclusive: true, reuseKey: 'r1' });
+      const row = accessTokenRow(clock.now(), { exclusive: true, reuseKey: 'r1' });
       await store.insert('accessToken', row);
       const found = [
         await store.get('accessToken', row.key),
         await store.findActiveAccessToken('r1'),
         (await store.scan('accessToken', { cursor: null, limit: 10 })).rows[0],
       ];
-      const refused = await store.insert('accessToken', accessRow(clock.now(), { exclusive: true, reuseKey: 'r1' }));
+      const refused = await store.insert('accessToken', accessTokenRow(clock.now(), { exclusive: true, reuseKey: 'r1' }));
       if (!refused.inserted) found.push(refused.active);
       expect(found).toHaveLength(4);
       for (const copy of found) {
@@ -63,7 +63,7 @@ describe('CacheStore', () => {
     it('lets an ACTIVE row go once past its expiry plus the expired retention, and not before', async () => {
       const store = new CacheStore({ clock: new ManualClock(), retention: { expiredSeconds: 60 } });
       const own = store.options.clock as ManualClock;
-      const row = accessRow(own.now(), { expiresAt: own.now() + 1000 });
+      const row = accessTokenRow(own.now(), { expiresAt: own.now() + 1000 });
       await store.insert('accessToken', row);
       own.advance(1000 + 60_000);
       expect(await store.get('accessToken', row.key)).not.toBeNull();
@@ -75,7 +75,7 @@ describe('CacheStore', () => {
     it('keeps a never-expiring ACTIVE row until it is evicted or revoked', async () => {
       const own = new ManualClock();
       const store = new CacheStore({ clock: own });
-      const row = accessRow(own.now(), { expiresAt: null });
+      const row = accessTokenRow(own.now(), { expiresAt: null });
       await store.insert('accessToken', row);
       own.advanceSeconds(100 * 365 * 24 * 3600);
       expect(await store.get('accessToken', row.key)).toEqual(row);
@@ -84,7 +84,7 @@ describe('CacheStore', () => {
     it('keeps a revoked row for the inactive retention from its state change', async () => {
       const own = new ManualClock();
       const store = new CacheStore({ clock: own, retention: { inactiveSeconds: 600 } });
-      const row = accessRow(own.now(), { expiresAt: null });
+      const row = accessTokenRow(own.now(), { expiresAt: null });
       await store.insert('accessToken', row);
       own.advanceSeconds(60);
       await store.revokeTokens({ userId: 'alice' }, own.now());
@@ -97,7 +97,7 @@ describe('CacheStore', () => {
     it('lets a revoked row go at its expiry plus retention when that comes before the inactive retention ends', async () => {
       const own = new ManualClock();
       const store = new CacheStore({ clock: own, retention: { inactiveSeconds: 86_400, expiredSeconds: 0 } });
-      const code = codeRow(own.now(), { expiresAt: own.now() + 300_000 });
+      const code = authorizationCodeRow(own.now(), { expiresAt: own.now() + 300_000 });
       await store.insert('authorizationCode', code);
       await store.compareAndSetState('authorizationCode', code.key, { from: 'ACTIVE', to: 'INACTIVE', at: own.now() });
       own.advance(300_001);
@@ -107,23 +107,23 @@ describe('CacheStore', () => {
     it('drops the reuse lookup of an exclusive token that went past its retention', async () => {
       const own = new ManualClock();
       const store = new CacheStore({ clock: own });
-      await store.insert('accessToken', accessRow(own.now(), { exclusive: true, reuseKey: 'r', expiresAt: own.now() + 1000 }));
+      await store.insert('accessToken', accessTokenRow(own.now(), { exclusive: true, reuseKey: 'r', expiresAt: own.now() + 1000 }));
       expect(await store.findActiveAccessToken('r')).not.toBeNull();
       own.advance(1001);
       expect(await store.findActiveAccessToken('r')).toBeNull();
       expect(store.sizes().accessToken.activeByReuseKey).toBe(0);
-      expect(await store.insert('accessToken', accessRow(own.now(), { exclusive: true, reuseKey: 'r' }))).toEqual({ inserted: true });
+      expect(await store.insert('accessToken', accessTokenRow(own.now(), { exclusive: true, reuseKey: 'r' }))).toEqual({ inserted: true });
     });
   });
 
   describe('rotation', () => {
     it('writes nothing when a successor key is taken', async () => {
       const store = new CacheStore({ clock });
-      const old = refreshRow(clock.now());
-      const taken = accessRow(clock.now());
+      const old = refreshTokenRow(clock.now());
+      const taken = accessTokenRow(clock.now());
       await store.insert('refreshToken', old);
       await store.insert('accessToken', taken);
-      const successor = { refreshToken: refreshRow(clock.now()), accessToken: accessRow(clock.now(), { key: taken.key }) };
+      const successor = { refreshToken: refreshTokenRow(clock.now()), accessToken: accessTokenRow(clock.now(), { key: taken.key }) };
       await expectCode(
         store.rotateRefreshToken({ key: old.key, expected: { state: 'ACTIVE', reuseCount: 0 }, at: clock.now(), successor }),
         ErrorCode.Conflict,
@@ -136,7 +136,7 @@ describe('CacheStore', () => {
   describe('scan', () => {
     it('does not show a row again after it was re-keyed behind the cursor', async () => {
       const store = new CacheStore({ clock });
-      const rows = Array.from({ length: 6 }, () => accessRow(clock.now()));
+      const rows = Array.from({ length: 6 }, () => accessTokenRow(clock.now()));
       for (const row of rows) await store.insert('accessToken', row);
       const first = await store.scan('accessToken', { cursor: null, limit: 3 });
       for (const row of first.rows)
@@ -156,7 +156,7 @@ describe('CacheStore', () => {
   describe('memory bound', () => {
     it('evicts least recently used rows to stay under maxMemoryBytes', async () => {
       const store = new CacheStore({ clock, maxMemoryBytes: 64 * 1024 });
-      for (let i = 0; i < 1000; i++) await store.insert('accessToken', accessRow(clock.now(), { value: 'x'.repeat(200) }));
+      for (let i = 0; i < 1000; i++) await store.insert('accessToken', accessTokenRow(clock.now(), { value: 'x'.repeat(200) }));
       const { rows } = store.sizes().accessToken;
       expect(rows).toBeGreaterThan(10);
       expect(rows).toBeLessThan(1000);
@@ -164,7 +164,7 @@ describe('CacheStore', () => {
 
     it('refuses a row larger than the whole bound instead of dropping it silently', async () => {
       const store = new CacheStore({ clock, maxMemoryBytes: 4096 });
-      const row = accessRow(clock.now(), { value: 'x'.repeat(8192) });
+      const row = accessTokenRow(clock.now(), { value: 'x'.repeat(8192) });
       await expectCode(store.insert('accessToken', row), ErrorCode.BackendError);
       expect(await store.get('accessToken', row.key)).toBeNull();
       expect(store.sizes().accessToken).toMatchObject({ rows: 0, byUser: 0 });
@@ -174,12 +174,12 @@ describe('CacheStore', () => {
   describe('close', () => {
     it('refuses every call with CLOSED afterwards, and closing again is harmless', async () => {
       const store = new CacheStore({ clock });
-      const row = accessRow(clock.now());
+      const row = accessTokenRow(clock.now());
       await store.insert('accessToken', row);
       await store.close();
       await store.close();
       const calls: Array<(s: TokenStore) => Promise<unknown>> = [
-        (s) => s.insert('accessToken', accessRow(clock.now())),
+        (s) => s.insert('accessToken', accessTokenRow(clock.now())),
         (s) => s.get('accessToken', row.key),
         (s) => s.findActiveAccessToken(row.reuseKey),
         (s) => s.compareAndSetState('accessToken', row.key, { from: 'ACTIVE', to: 'REVOKED', at: 0 }),
@@ -188,7 +188,7 @@ describe('CacheStore', () => {
             key: 'k',
             expected: { state: 'ACTIVE', reuseCount: 0 },
             at: 0,
-            successor: { refreshToken: refreshRow(0), accessToken: accessRow(0) },
+            successor: { refreshToken: refreshTokenRow(0), accessToken: accessTokenRow(0) },
           }),
         (s) => s.revokeTokens({ userId: 'alice' }, 0),
         (s) => s.createClient(clientRow(0)),

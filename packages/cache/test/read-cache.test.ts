@@ -1,7 +1,7 @@
 import { CacheStore, ReadCacheStore } from '@tokenstore/cache';
 import { ErrorCode, ManualClock, TokenState } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
-import { accessRow, clientRow, countingStore, refreshRow } from './support.js';
+import { accessTokenRow, clientRow, countingStore, refreshTokenRow } from './support.js';
 
 /** A read cache over a counting CacheStore, all on one manual clock. */
 function setup(options: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number } = {}) {
@@ -15,7 +15,7 @@ function setup(options: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: n
 describe('ReadCacheStore', () => {
   it('answers repeated lookups of a row from the cache', async () => {
     const { clock, backing, calls, cache } = setup();
-    const row = accessRow(clock.now());
+    const row = accessTokenRow(clock.now());
     await backing.insert('accessToken', row);
     for (let i = 0; i < 10; i++) expect(await cache.get('accessToken', row.key)).toEqual(row);
     expect(calls.get).toBe(1);
@@ -23,7 +23,7 @@ describe('ReadCacheStore', () => {
 
   it('shares one inner lookup between concurrent misses for the same key', async () => {
     const { clock, backing, calls, cache } = setup();
-    const row = accessRow(clock.now());
+    const row = accessTokenRow(clock.now());
     await backing.insert('accessToken', row);
     const results = await Promise.all(Array.from({ length: 20 }, () => cache.get('accessToken', row.key)));
     expect(results.every((found) => found?.key === row.key)).toBe(true);
@@ -50,7 +50,7 @@ describe('ReadCacheStore', () => {
 
   it('finds a row inserted through it right after the key was remembered as unknown', async () => {
     const { clock, cache } = setup();
-    const row = accessRow(clock.now());
+    const row = accessTokenRow(clock.now());
     expect(await cache.get('accessToken', row.key)).toBeNull();
     await cache.insert('accessToken', row);
     expect(await cache.get('accessToken', row.key)).toEqual(row);
@@ -58,7 +58,7 @@ describe('ReadCacheStore', () => {
 
   it('sees its own state changes at once', async () => {
     const { clock, cache } = setup();
-    const row = accessRow(clock.now());
+    const row = accessTokenRow(clock.now());
     await cache.insert('accessToken', row);
     await cache.get('accessToken', row.key);
     await cache.compareAndSetState('accessToken', row.key, { from: 'ACTIVE', to: 'REVOKED', at: clock.now() });
@@ -67,9 +67,9 @@ describe('ReadCacheStore', () => {
 
   it('forgets the old refresh token and both successors when it rotates', async () => {
     const { clock, cache } = setup();
-    const old = refreshRow(clock.now());
+    const old = refreshTokenRow(clock.now());
     await cache.insert('refreshToken', old);
-    const successor = { refreshToken: refreshRow(clock.now()), accessToken: accessRow(clock.now()) };
+    const successor = { refreshToken: refreshTokenRow(clock.now()), accessToken: accessTokenRow(clock.now()) };
     await cache.get('refreshToken', old.key);
     await cache.get('refreshToken', successor.refreshToken.key);
     await cache.get('accessToken', successor.accessToken.key);
@@ -81,8 +81,8 @@ describe('ReadCacheStore', () => {
 
   it('drops exactly the cached rows a bulk revocation matches and keeps the others cached', async () => {
     const { clock, cache, calls } = setup();
-    const alice = accessRow(clock.now(), { userId: 'alice' });
-    const bob = accessRow(clock.now(), { userId: 'bob' });
+    const alice = accessTokenRow(clock.now(), { userId: 'alice' });
+    const bob = accessTokenRow(clock.now(), { userId: 'bob' });
     await cache.insert('accessToken', alice);
     await cache.insert('accessToken', bob);
     await cache.get('accessToken', alice.key);
@@ -96,7 +96,7 @@ describe('ReadCacheStore', () => {
 
   it('drops cached rows that a purge deleted', async () => {
     const { clock, cache } = setup();
-    const row = accessRow(clock.now(), { expiresAt: clock.now() + 1000 });
+    const row = accessTokenRow(clock.now(), { expiresAt: clock.now() + 1000 });
     await cache.insert('accessToken', row);
     await cache.get('accessToken', row.key);
     clock.advance(1000);
@@ -107,7 +107,7 @@ describe('ReadCacheStore', () => {
 
   it('forgets both keys of a re-keyed row', async () => {
     const { clock, cache } = setup();
-    const row = accessRow(clock.now());
+    const row = accessTokenRow(clock.now());
     await cache.insert('accessToken', row);
     await cache.get('accessToken', row.key);
     expect(await cache.get('accessToken', 'rewrapped-key')).toBeNull();
@@ -132,14 +132,14 @@ describe('ReadCacheStore', () => {
 
   it('never caches the reuse lookup: every call reaches the inner store', async () => {
     const { clock, cache, calls } = setup();
-    await cache.insert('accessToken', accessRow(clock.now(), { exclusive: true, reuseKey: 'r' }));
+    await cache.insert('accessToken', accessTokenRow(clock.now(), { exclusive: true, reuseKey: 'r' }));
     for (let i = 0; i < 3; i++) expect(await cache.findActiveAccessToken('r')).not.toBeNull();
     expect(calls.findActiveAccessToken).toBe(3);
   });
 
   it('does not cache a lookup that was in flight when a write to its key landed', async () => {
     const { clock, backing, cache, calls, control } = setup();
-    const row = accessRow(clock.now());
+    const row = accessTokenRow(clock.now());
     await backing.insert('accessToken', row);
     let release!: () => void;
     control.gate = new Promise((resolve) => {
@@ -156,7 +156,7 @@ describe('ReadCacheStore', () => {
 
   it('hands out frozen rows: a caller cannot change what is cached', async () => {
     const { clock, cache } = setup();
-    const row = accessRow(clock.now());
+    const row = accessTokenRow(clock.now());
     await cache.insert('accessToken', row);
     const first = (await cache.get('accessToken', row.key))!;
     expect(() => first.scopes.push('admin')).toThrow(TypeError);
@@ -178,7 +178,7 @@ describe('ReadCacheStore', () => {
       const shared = new CacheStore({ clock });
       const nodeA = new ReadCacheStore(shared, { clock, ttlMs: 5000 });
       const nodeB = new ReadCacheStore(shared, { clock, ttlMs: 5000 });
-      const row = accessRow(clock.now());
+      const row = accessTokenRow(clock.now());
       await nodeA.insert('accessToken', row);
       expect((await nodeA.get('accessToken', row.key))?.state).toBe('ACTIVE');
       await nodeB.revokeTokens({ userId: row.userId }, clock.now());
@@ -194,7 +194,7 @@ describe('ReadCacheStore', () => {
       const shared = new CacheStore({ clock });
       const nodeA = new ReadCacheStore(shared, { clock, negativeTtlMs: 1000 });
       const nodeB = new ReadCacheStore(shared, { clock });
-      const row = accessRow(clock.now());
+      const row = accessTokenRow(clock.now());
       expect(await nodeA.get('accessToken', row.key)).toBeNull();
       await nodeB.insert('accessToken', row);
       expect(await nodeA.get('accessToken', row.key)).toBeNull();
@@ -211,7 +211,7 @@ describe('ReadCacheStore', () => {
 
   it('closes the inner store, refuses calls with CLOSED afterwards, and closing again is harmless', async () => {
     const { clock, cache, backing } = setup();
-    const row = accessRow(clock.now());
+    const row = accessTokenRow(clock.now());
     await cache.insert('accessToken', row);
     await cache.get('accessToken', row.key);
     await cache.close();

@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  computeReuseKey,
-  generateGrantId,
-  generateTokenValue,
-  type StoredAccessToken,
-  type StoredAuthorizationCode,
-  type StoredRefreshToken,
-  TokenState,
-  UserType,
-} from '@tokenstore/core';
+import { generateTokenValue, type StoredAccessToken, type StoredAuthorizationCode, type StoredRefreshToken } from '@tokenstore/core';
 import type { ConformanceContext } from '../context.js';
+import * as rows from '../rows.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -35,73 +27,25 @@ function protectedValue(ctx: ConformanceContext, label: string) {
   return { plaintext: value, ...ctx.protector.protect(value) };
 }
 
-/** An ACTIVE access-token row built by hand, for tests that call the store directly. */
+/** An ACTIVE access-token row built by hand, for tests that call the store directly (value protected in the test's mode). */
 export function accessTokenRow(ctx: ConformanceContext, overrides: Partial<StoredAccessToken> = {}): StoredAccessToken {
-  const { plaintext: _plaintext, ...secret } = protectedValue(ctx, 'store-level access token');
-  const now = ctx.clock.now();
-  const consumerKey = overrides.consumerKey ?? ctx.client.consumerKey;
-  const userId = overrides.userId ?? 'store-user';
-  const scopes = overrides.scopes ?? ['read'];
-  return {
-    ...secret,
-    consumerKey,
-    userId,
-    userType: UserType.ApplicationUser,
-    scopes,
-    grantId: generateGrantId(),
-    state: TokenState.Active,
-    issuedAt: now,
-    expiresAt: now + 3600 * SECOND,
-    stateChangedAt: now,
-    reuseKey: computeReuseKey(consumerKey, userId, UserType.ApplicationUser, scopes),
-    exclusive: false,
-    grantType: 'password',
-    ...overrides,
-  };
+  return rows.accessTokenRow(ctx.clock.now(), { ...storeLevel(ctx, 'access token'), ...overrides });
 }
 
 /** An ACTIVE refresh-token row built by hand. */
 export function refreshTokenRow(ctx: ConformanceContext, overrides: Partial<StoredRefreshToken> = {}): StoredRefreshToken {
-  const { plaintext: _plaintext, ...secret } = protectedValue(ctx, 'store-level refresh token');
-  const now = ctx.clock.now();
-  return {
-    ...secret,
-    consumerKey: ctx.client.consumerKey,
-    userId: 'store-user',
-    userType: UserType.ApplicationUser,
-    scopes: ['read'],
-    grantId: generateGrantId(),
-    state: TokenState.Active,
-    issuedAt: now,
-    expiresAt: now + DAY,
-    stateChangedAt: now,
-    rotatedAt: null,
-    reuseCount: 0,
-    ...overrides,
-  };
+  return rows.refreshTokenRow(ctx.clock.now(), { ...storeLevel(ctx, 'refresh token'), ...overrides });
 }
 
 /** An ACTIVE authorization-code row built by hand. */
 export function authorizationCodeRow(ctx: ConformanceContext, overrides: Partial<StoredAuthorizationCode> = {}): StoredAuthorizationCode {
-  const { plaintext: _plaintext, ...secret } = protectedValue(ctx, 'store-level authorization code');
-  const now = ctx.clock.now();
-  return {
-    ...secret,
-    consumerKey: ctx.client.consumerKey,
-    userId: 'store-user',
-    userType: UserType.ApplicationUser,
-    scopes: ['openid'],
-    grantId: generateGrantId(),
-    state: TokenState.Active,
-    issuedAt: now,
-    expiresAt: now + 5 * MINUTE,
-    stateChangedAt: now,
-    redirectUri: null,
-    codeChallenge: null,
-    codeChallengeMethod: null,
-    nonce: null,
-    ...overrides,
-  };
+  return rows.authorizationCodeRow(ctx.clock.now(), { ...storeLevel(ctx, 'authorization code'), ...overrides });
+}
+
+/** The fields every store-level row of the suite shares: a protected fresh value, the suite's client, its store-level user. */
+function storeLevel(ctx: ConformanceContext, label: string) {
+  const { plaintext: _plaintext, ...secret } = protectedValue(ctx, `store-level ${label}`);
+  return { ...secret, consumerKey: ctx.client.consumerKey, userId: 'store-user' };
 }
 
 /** The store's lookup key for a plaintext value in the test's mode. */
