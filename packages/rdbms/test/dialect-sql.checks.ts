@@ -117,6 +117,25 @@ export function checkSyntax(check: SyntaxCheck, sql: string): SyntaxVerdict {
   }
 }
 
+/**
+ * Checks many statements at once: the failures (a parse error outside the unsupported kinds, or a statement
+ * of an unsupported kind that parses now, so its entry is stale and hides a check) and the unsupported kinds met.
+ */
+export function checkAllSyntax(check: SyntaxCheck, statements: ReadonlyArray<{ name: string; sql: string }>) {
+  const failures: string[] = [];
+  const unsupportedSeen = new Set<string>();
+  for (const { name, sql } of statements) {
+    const verdict = checkSyntax(check, sql);
+    if (verdict.unsupportedKind) {
+      unsupportedSeen.add(verdict.unsupportedKind);
+      if (verdict.error === undefined) failures.push(`${name}: parses now, remove "${verdict.unsupportedKind}" from the unsupported list`);
+    } else if (verdict.error !== undefined) {
+      failures.push(`${name}: ${verdict.error}`);
+    }
+  }
+  return { failures, unsupportedSeen: [...unsupportedSeen].sort() };
+}
+
 /** Table name → its column definitions (name → declared type), read from CREATE TABLE statements. */
 export function declaredColumns(statements: readonly string[]): Map<string, Map<string, string>> {
   const tables = new Map<string, Map<string, string>>();

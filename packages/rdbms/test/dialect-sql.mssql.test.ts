@@ -16,6 +16,7 @@ import { ACTIVE_REUSE_INDEX, ALL_TABLES, AUDIT_TABLES, CLIENT_TABLE, LEASE_TABLE
 import { CLIENT_COLUMNS, TOKEN_COLUMNS } from '../src/schema/tables.js';
 import {
   catalogStatements,
+  checkAllSyntax,
   checkSyntax,
   codeOnly,
   declaredColumns,
@@ -84,21 +85,9 @@ describe('SQL Server dialect: the statements the store sends', () => {
   );
 
   it('parses every statement with node-sql-parser (TransactSQL), except the kinds its grammar lacks', () => {
-    const failures: string[] = [];
-    const unsupportedSeen = new Set<string>();
-    for (const { name, sql } of [...statements, ...runner]) {
-      const verdict = checkSyntax(TRANSACT_SQL, sql);
-      if (verdict.unsupportedKind) {
-        unsupportedSeen.add(verdict.unsupportedKind);
-        // Listed as unsupported: it must really fail, or the entry is stale and hides a check.
-        if (verdict.error === undefined)
-          failures.push(`${name}: parses now, remove "${verdict.unsupportedKind}" from the unsupported list`);
-      } else if (verdict.error !== undefined) {
-        failures.push(`${name}: ${verdict.error}`);
-      }
-    }
+    const { failures, unsupportedSeen } = checkAllSyntax(TRANSACT_SQL, [...statements, ...runner]);
     expect(failures).toEqual([]);
-    expect([...unsupportedSeen].sort()).toEqual(TRANSACT_SQL.unsupported.map((entry) => entry.kind).sort());
+    expect(unsupportedSeen).toEqual(TRANSACT_SQL.unsupported.map((entry) => entry.kind).sort());
   });
 
   it('has a syntax check that can fail: a malformed statement does not parse', () => {
