@@ -79,6 +79,28 @@ export interface AuthorizationCodeInfo {
   expiresAt: number | null;
 }
 
+/** A code's record in any state, from {@link TokenService.inspectAuthorizationCode}. */
+export interface AuthorizationCodeRecord extends AuthorizationCodeInfo {
+  /** The effective state: `EXPIRED` when past its expiry; `INACTIVE` once consumed. */
+  state: TokenState;
+}
+
+/** A refresh token's record in any state, from {@link TokenService.inspectRefreshToken}: everything but its value. */
+export interface RefreshTokenInfo {
+  consumerKey: string;
+  userId: string;
+  userType: UserType;
+  /** The scopes of the grant (a refresh never narrows them). */
+  scopes: string[];
+  grantId: string;
+  issuedAt: number;
+  expiresAt: number | null;
+  /** The effective state: `EXPIRED` when past its expiry; `INACTIVE` once rotated. */
+  state: TokenState;
+  /** When it was rotated; `null` while never rotated. */
+  rotatedAt: number | null;
+}
+
 export interface RedeemAuthorizationCodeRequest {
   code: string;
   consumerKey: string;
@@ -89,6 +111,14 @@ export interface RedeemAuthorizationCodeRequest {
   /** Default true. */
   issueRefreshToken?: boolean;
   validitySeconds?: number;
+  /**
+   * The caller has already checked the redirect URI and the PKCE verifier against this code's record
+   * (from {@link TokenService.inspectAuthorizationCode}), as frameworks that verify them themselves do
+   * (e.g. `@node-oauth/oauth2-server`); `redirectUri` and `codeVerifier` are then not needed. Everything
+   * else still holds: the client must match, the code must be ACTIVE and unexpired, it is consumed
+   * atomically, and a replay revokes its grant. Default false.
+   */
+  verifiedByCaller?: boolean;
 }
 
 export interface RefreshAccessTokenRequest {

@@ -29,6 +29,7 @@ import { type ResolvedServiceOptions, resolveServiceOptions, type TokenServiceOp
 import type {
   AccessTokenInfo,
   AuthorizationCodeInfo,
+  AuthorizationCodeRecord,
   ClientInfo,
   IssueAccessTokenRequest,
   IssueAuthorizationCodeRequest,
@@ -36,6 +37,7 @@ import type {
   IssuedTokens,
   RedeemAuthorizationCodeRequest,
   RefreshAccessTokenRequest,
+  RefreshTokenInfo,
   RegisterClientRequest,
   RegisteredClient,
   UpdateClientRequest,
@@ -253,9 +255,21 @@ export class TokenService {
   }
 
   /**
+   * The code's record in any state (effective state `EXPIRED` when past expiry, `INACTIVE` once
+   * consumed), or `null` if unknown. Reads only: it neither consumes the code nor reacts to a replay,
+   * so a framework can look a code up before it verifies PKCE and the redirect URI itself.
+   */
+  async inspectAuthorizationCode(code: string): Promise<AuthorizationCodeRecord | null> {
+    const value = validateTokenValue('code', code);
+    const row = await this.#lookup('authorizationCode', value);
+    if (!row) return null;
+    return { ...toCodeInfo(row), state: effectiveState(row, this.clock.now()) };
+  }
+
+  /**
    * Consumes a code: exactly one of any number of concurrent callers succeeds. A second use is a
    * replay: it fails with `REPLAY` and revokes every token issued from the code. Checks the client,
-   * the redirect URI and PKCE before consuming.
+   * the redirect URI and PKCE before consuming (the latter two not when `verifiedByCaller` is set).
    */
   async consumeAuthorizationCode(
     request: Omit<RedeemAuthorizationCodeRequest, 'issueRefreshToken' | 'validitySeconds'>,
@@ -308,6 +322,7 @@ export class TokenService {
     const req = requireObject('request', request);
     const value = validateTokenValue('code', req.code);
     const consumerKey = validateIdentifier('consumerKey', req.consumerKey);
+    const verifiedByCaller = optionalBoolean('verifiedByCaller', req.verifiedByCaller) ?? false;
     const redirectUri = req.redirectUri === undefined ? null : validateRedirectUri('redirectUri', req.redirectUri);
     if (req.codeVerifier !== undefined && (typeof req.codeVerifier !== 'string' || !PKCE_VERIFIER.test(req.codeVerifier)))
       throw new InvalidInputError('codeVerifier', 'must be 43..128 characters of [A-Za-z0-9-._~]');
@@ -317,6 +332,7 @@ export class TokenService {
     if (row.state === TokenState.Inactive) await this.#replay(row, now);
     if (row.state !== TokenState.Active) throw new TokenStoreError(ErrorCode.Revoked, 'authorization code was revoked');
     if (isExpired(row, now)) throw new TokenStoreError(ErrorCode.Expired, 'authorization code has expired');
+    if (verifiedByCaller) return row;
     if (row.redirectUri !== null && redirectUri !== row.redirectUri)
       throw new InvalidInputError('redirectUri', 'does not match the redirect URI the code was issued for');
     if (row.codeChallenge !== null) {
@@ -409,6 +425,29 @@ export class TokenService {
     });
     if (!won) throw new ConflictError('refresh token was rotated by a concurrent request');
     return this.#issuedResult(accessValue, access, now, { value: refreshValue, row: refresh });
+  }
+
+  /**
+   * The refresh token's record in any state (effective state `EXPIRED` when past expiry, `INACTIVE`
+   * once rotated), or `null` if unknown. Reads only: presenting a rotated token here is not reuse
+   * (only {@link refreshAccessToken} decides that), so a framework can look a token up before it
+   * asks for the rotation.
+   */
+  async inspectRefreshToken(token: string): Promise<RefreshTokenInfo | null> {
+    const value = validateTokenValue('refreshToken', token);
+    const row = await this.#lookup('refreshToken', value);
+    if (!row) return null;
+    return {
+      consumerKey: row.consumerKey,
+      userId: row.userId,
+      userType: row.userType,
+      scopes: [...row.scopes],
+      grantId: row.grantId,
+      issuedAt: row.issuedAt,
+      expiresAt: row.expiresAt,
+      state: effectiveState(row, this.clock.now()),
+      rotatedAt: row.rotatedAt,
+    };
   }
 
   // ---------------------------------------------------------------- revocation
@@ -779,6 +818,11 @@ function validateOverrides(value: unknown): ValidityOverrides {
   return out;
 }
 
+/** The state a caller sees: `EXPIRED` for an ACTIVE row past its expiry, whatever is stored. */
+function effectiveState(row: { state: TokenState; expiresAt: number | null }, now: number): TokenState {
+  return row.state === TokenState.Active && isExpired(row, now) ? TokenState.Expired : row.state;
+}
+
 function toAccessTokenInfo(row: StoredAccessToken, now: number): AccessTokenInfo {
   return {
     consumerKey: row.consumerKey,
@@ -789,7 +833,7 @@ function toAccessTokenInfo(row: StoredAccessToken, now: number): AccessTokenInfo
     grantType: row.grantType,
     issuedAt: row.issuedAt,
     expiresAt: row.expiresAt,
-    state: row.state === TokenState.Active && isExpired(row, now) ? TokenState.Expired : row.state,
+    state: effectiveState(row, now),
   };
 }
 
