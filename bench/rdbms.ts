@@ -15,7 +15,7 @@
  * skipped). Sizes (env): BENCH_BACKENDS=postgres,mysql BENCH_DURATION_MS=3000 BENCH_CONCURRENCY=32
  * BENCH_POOL_SIZE=10 BENCH_TOKENS=100000 BENCH_PURGE_ROWS=1000000 BENCH_LIVE_ROWS=200000
  * BENCH_LATENCY_CONCURRENCY=4 BENCH_PURGE_BATCH=1000 BENCH_ROUNDS=5
- * BENCH_OPERATIONS=validate,issue,revoke BENCH_WINDOW_MS=1000 BENCH_PARTS=throughput,purge. Creates (and drops first) the schema or
+ * BENCH_OPERATIONS=validate,issue,revoke BENCH_WINDOW_MS=1000 BENCH_PURGE_PAUSE_MS=0 BENCH_PARTS=throughput,purge. Creates (and drops first) the schema or
  * database `tokenstore_bench` and `tokenstore_bench_purge`.
  */
 import { randomBytes } from 'node:crypto';
@@ -38,6 +38,8 @@ interface BenchSettings {
   liveRows: number;
   latencyConcurrency: number;
   purgeBatch: number;
+  /** `purge.pauseMs`: pause between purge batches. */
+  purgePauseMs: number;
   rounds: number;
   /** Length of each idle and each purge window of the purge benchmark. */
   windowMs: number;
@@ -101,6 +103,7 @@ function settingsFromEnv(): BenchSettings {
     liveRows: number('BENCH_LIVE_ROWS', 200_000),
     latencyConcurrency: number('BENCH_LATENCY_CONCURRENCY', 4),
     purgeBatch: number('BENCH_PURGE_BATCH', 1000),
+    purgePauseMs: number('BENCH_PURGE_PAUSE_MS', 0),
     rounds: Math.max(1, number('BENCH_ROUNDS', 5)),
     windowMs: Math.max(100, number('BENCH_WINDOW_MS', 1000)),
     parts: (process.env.BENCH_PARTS ?? 'throughput,purge').split(',').map((name) => name.trim()) as Array<'throughput' | 'purge'>,
@@ -280,7 +283,7 @@ async function benchPurge(backend: TestBackend, url: string, settings: BenchSett
     // purge windows, so load from elsewhere on the machine falls on both latency samples alike.
     const service = new TokenService({
       store,
-      purge: { batchSize: settings.purgeBatch, timeBudgetMs: settings.windowMs },
+      purge: { batchSize: settings.purgeBatch, timeBudgetMs: settings.windowMs, pauseMs: settings.purgePauseMs },
       retention: { expiredSeconds: 0, inactiveSeconds: 86_400 },
     });
     const validate = async () => {

@@ -37,7 +37,7 @@ describe('service option defaults', () => {
       reuseTokens: false,
       refresh: { gracePeriodSeconds: 0, maxReuseCount: 0 },
       retention: { inactiveSeconds: 86400, expiredSeconds: 0 },
-      purge: { intervalSeconds: 0, batchSize: 1000, timeBudgetMs: 5000 },
+      purge: { intervalSeconds: 0, batchSize: 1000, timeBudgetMs: 5000, pauseMs: 0 },
       requireRegisteredClient: true,
     });
     expect(DEFAULT_VALIDITY).toEqual({ applicationAccessToken: 3600, userAccessToken: 3600, refreshToken: 86400, authorizationCode: 300 });
@@ -53,7 +53,7 @@ describe('service option defaults', () => {
     expect(resolved.validity).toEqual({ applicationAccessToken: 3600, userAccessToken: 900, refreshToken: 86400, authorizationCode: 300 });
     expect(resolved.refresh).toEqual({ gracePeriodSeconds: 10, maxReuseCount: 2 });
     expect(resolved.retention).toEqual({ inactiveSeconds: 86400, expiredSeconds: 60 });
-    expect(resolved.purge).toEqual({ intervalSeconds: 300, batchSize: 1000, timeBudgetMs: 5000, owner: 'gateway-7' });
+    expect(resolved.purge).toEqual({ intervalSeconds: 300, batchSize: 1000, timeBudgetMs: 5000, pauseMs: 0, owner: 'gateway-7' });
   });
 
   it('configures application and user token validity independently', () => {
@@ -102,6 +102,8 @@ describe('a wrong option fails at construction, naming the option', () => {
     ['purge.batchSize', { purge: { batchSize: 0 } }],
     ['purge.batchSize', { purge: { batchSize: 2 ** 60 } }],
     ['purge.timeBudgetMs', { purge: { timeBudgetMs: 0 } }],
+    ['purge.pauseMs', { purge: { pauseMs: -1 } }],
+    ['purge.pauseMs', { purge: { pauseMs: 1.5 } }],
     ['purge.owner', { purge: { owner: '' } }],
     ['purge.owner', { purge: { owner: 42 } }],
     ['requireRegisteredClient', { requireRegisteredClient: 'false' }],

@@ -239,6 +239,53 @@ describe('batches', () => {
   });
 });
 
+describe('pause between batches (purge.pauseMs)', () => {
+  it('waits pauseMs before every batch but the first of a run, across kinds', async () => {
+    const { store, purger } = setup({ purge: { batchSize: 10, pauseMs: 50 } });
+    const startedAt: number[] = [];
+    const counts = scripted({ accessToken: [10, 10, 3], refreshToken: [], authorizationCode: [10, 0] });
+    store.hooks.purge = (kind) => {
+      startedAt.push(performance.now());
+      return counts(kind as TokenKind);
+    };
+    const t0 = performance.now();
+    const run = purger.runOnce();
+    await vi.advanceTimersByTimeAsync(1000);
+    const event = await run;
+    expect(startedAt.map((at) => at - t0)).toEqual([0, 50, 100, 150, 200, 250]);
+    expect(event).toMatchObject({ removed: { accessToken: 23, refreshToken: 0, authorizationCode: 10 }, batches: 6, backlog: false });
+  });
+
+  it('does not pause with the default 0', async () => {
+    const { store, purger } = setup({ purge: { batchSize: 10 } });
+    store.hooks.purge = scripted({ accessToken: [10, 10, 3] });
+    const event = await purger.runOnce(); // no timer advanced: any pause would hang the run
+    expect(event.batches).toBe(5);
+  });
+
+  it('counts the pauses against the time budget', async () => {
+    const { store, purger } = setup({ purge: { batchSize: 10, pauseMs: 600, timeBudgetMs: 1000 } });
+    store.hooks.purge = () => 10;
+    const run = purger.runOnce();
+    await vi.advanceTimersByTimeAsync(5000);
+    const event = await run;
+    // Batches at 0 and 600 ms; after the next pause (1200 ms) the budget is spent.
+    expect(event).toMatchObject({ batches: 2, backlog: true, durationMs: 1200 });
+  });
+
+  it('ends a pause at once when stop() is called, without another batch', async () => {
+    const { store, emitted, purger } = setup({ purge: { intervalSeconds: 60, batchSize: 10, pauseMs: 60_000 } });
+    store.hooks.purge = () => 10;
+    purger.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await drainMicrotasks();
+    expect(store.argsOf('purge')).toHaveLength(1); // the run now sits in its first pause
+    await purger.stop(); // resolves with no timer advanced: the pause was cut short
+    expect(store.argsOf('purge')).toHaveLength(1);
+    expect(emitted).toMatchObject([{ batches: 1, backlog: true }]);
+  });
+});
+
 describe('stop()', () => {
   it('waits for the batch in flight, then no further batch starts', async () => {
     const { store, emitted, purger } = setup({ purge: { intervalSeconds: 60, batchSize: 100 } });

@@ -14,6 +14,25 @@ export interface PurgerOptions {
   retention: RetentionOptions;
   /** Source of randomness for the first-run jitter, in [0, 1). Injectable for tests. */
   random?: () => number;
+  /**
+   * Waits `purge.pauseMs` between batches; must settle (resolve or reject) when `signal` aborts, which
+   * `stop()` does. Default: a real timer. Injectable for tests.
+   */
+  pause?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** A timer that ends early, without error, when `signal` aborts. */
+function realPause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**
@@ -29,6 +48,8 @@ export class Purger {
   readonly #retention: RetentionOptions;
   readonly #random: () => number;
   readonly #owner: string;
+  readonly #pause: (ms: number, signal: AbortSignal) => Promise<void>;
+  #pauseAbort = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<PurgeRunEvent> | undefined;
   #stopping = false;
@@ -41,6 +62,7 @@ export class Purger {
     this.#retention = options.retention;
     this.#random = options.random ?? Math.random;
     this.#owner = options.purge.owner ?? `purger-${randomUUID()}`;
+    this.#pause = options.pause ?? realPause;
   }
 
   get running(): boolean {
@@ -51,6 +73,7 @@ export class Purger {
   start(): void {
     if (this.#purge.intervalSeconds <= 0 || this.#timer !== undefined) return;
     this.#stopping = false;
+    if (this.#pauseAbort.signal.aborted) this.#pauseAbort = new AbortController();
     const intervalMs = this.#purge.intervalSeconds * 1000;
     this.#schedule(Math.floor(this.#random() * intervalMs));
   }
@@ -58,6 +81,7 @@ export class Purger {
   /** Cancels the schedule and waits for the batch in flight (the run stops after it). */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#pauseAbort.abort();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#inFlight) await this.#inFlight.catch(() => undefined);
@@ -115,6 +139,14 @@ export class Purger {
           if (this.#stopping || performance.now() >= deadline) {
             backlog = true;
             break;
+          }
+          if (batches > 0 && (this.#purge.pauseMs ?? 0) > 0) {
+            // Between batches, never before the first: the database serves foreground traffic meanwhile.
+            await this.#pause(this.#purge.pauseMs ?? 0, this.#pauseAbort.signal).catch(() => undefined);
+            if (this.#stopping || performance.now() >= deadline) {
+              backlog = true;
+              break;
+            }
           }
           const now = this.#clock.now();
           const deleted = await this.#store.purge(kind, {

@@ -41,6 +41,12 @@ export interface PurgeOptions {
   batchSize: number;
   /** Milliseconds a run may spend before it stops and reports a backlog. Default 5000. */
   timeBudgetMs: number;
+  /**
+   * Milliseconds to wait between two batches of a run, so a long purge leaves the database room for
+   * foreground traffic (validation latency while a backlog is purged). Counts against `timeBudgetMs`.
+   * Default 0 (no pause).
+   */
+  pauseMs?: number;
   /** Identifies this node in the purge lease. Default: a random id. */
   owner?: string;
 }
@@ -147,7 +153,8 @@ export function resolveServiceOptions(options: TokenServiceOptions): ResolvedSer
     intervalSeconds: 0,
     batchSize: 1000,
     timeBudgetMs: 5000,
-    ...section('purge', options.purge, ['intervalSeconds', 'batchSize', 'timeBudgetMs', 'owner']),
+    pauseMs: 0,
+    ...section('purge', options.purge, ['intervalSeconds', 'batchSize', 'timeBudgetMs', 'pauseMs', 'owner']),
   };
   const intervalSeconds = nonNegativeInteger('purge.intervalSeconds', purge.intervalSeconds);
   if (intervalSeconds > MAX_PURGE_INTERVAL_SECONDS)
@@ -188,6 +195,7 @@ export function resolveServiceOptions(options: TokenServiceOptions): ResolvedSer
       intervalSeconds,
       batchSize: positiveInteger('purge.batchSize', purge.batchSize),
       timeBudgetMs: positiveInteger('purge.timeBudgetMs', purge.timeBudgetMs),
+      pauseMs: nonNegativeInteger('purge.pauseMs', purge.pauseMs),
       ...(purge.owner === undefined ? {} : { owner: ownerOption('purge.owner', purge.owner) }),
     },
     requireRegisteredClient: booleanOption('requireRegisteredClient', options.requireRegisteredClient, true),
