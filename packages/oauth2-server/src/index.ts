@@ -1,1 +1,12 @@
-export {};
+export { toOAuthError } from './errors.js';
+export {
+  type AuthenticateUser,
+  type ResolvedModelOptions,
+  resolveModelOptions,
+  type ScopePolicy,
+  SUPPORTED_GRANTS,
+  type TokenStoreModelOptions,
+  type TokenStoreUser,
+} from './options.js';
+export { isAllowedRedirectUri, isLoopbackRedirectUri } from './redirect-uris.js';
+export { TokenStoreModel } from './tokenstore-model.js';
