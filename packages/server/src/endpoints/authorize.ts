@@ -1,0 +1,196 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import OAuth2Server from '@node-oauth/oauth2-server';
+import { isAllowedRedirectUri } from '@tokenstore/oauth2-server';
+import { queryParameters, type Parameters as RequestParameters, readParameters } from '../http/body.js';
+import { HttpError } from '../http/http-error.js';
+import { sendHtml, sendRedirect } from '../http/respond.js';
+import type { ServerContext } from '../server-context.js';
+import { errorPage, loginPage } from './login-page.js';
+
+/** The authorization-request parameters carried from the login page back to the POST. */
+const REQUEST_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'];
+const PKCE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+/** An authorization request whose client and redirect URI are verified, so errors may be redirected. */
+interface VerifiedRequest {
+  client: OAuth2Server.Client;
+  redirectUri: string;
+  /** Whether the request named the redirect URI (else the client's only registered one is used). */
+  redirectUriGiven: boolean;
+  parameters: RequestParameters;
+  scopes: string[];
+}
+
+/** An error answered on a page, never by redirect: the client or redirect URI could not be verified. */
+class UnredirectableError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+/** An error answered by redirect to the verified redirect URI (RFC 6749 §4.1.2.1). */
+class RedirectedError extends Error {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+/**
+ * `GET /authorize` shows the development login page for a verified authorization request (code flow,
+ * PKCE S256 required); `POST /authorize` (the login form) authenticates the user against the
+ * configured users and lets the framework issue the code and redirect with `code` and `state`. Errors
+ * follow RFC 6749 §4.1.2.1: an unknown client or an unregistered redirect URI is shown on a page and
+ * never redirected; every other error is redirected to the verified redirect URI with `state`.
+ */
+export async function authorizeEndpoint(
+  context: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<string | undefined> {
+  let parameters: RequestParameters;
+  try {
+    parameters = req.method === 'GET' ? queryParameters(url.searchParams) : await readParameters(req, { json: false });
+  } catch (error) {
+    if (error instanceof HttpError && error.status !== 400) throw error;
+    const description = error instanceof HttpError ? error.description : 'malformed request';
+    sendHtml(res, 400, errorPage('invalid_request', description));
+    return 'invalid_request';
+  }
+  let verified: VerifiedRequest;
+  try {
+    verified = await verifyClientAndRedirect(context, parameters);
+  } catch (error) {
+    if (!(error instanceof UnredirectableError)) throw error;
+    sendHtml(res, error.status, errorPage(error.error, error.description));
+    return error.error;
+  }
+  try {
+    await checkRequest(context, verified);
+    if (req.method === 'GET') {
+      sendHtml(res, 200, loginPage({ clientName: clientName(verified.client), scopes: verified.scopes, hidden: hiddenFields(parameters) }));
+      return undefined;
+    }
+    return await completeLogin(context, verified, res);
+  } catch (error) {
+    if (!(error instanceof RedirectedError)) throw error;
+    sendRedirect(res, errorRedirect(verified, error.error, error.description));
+    return error.error;
+  }
+}
+
+async function verifyClientAndRedirect(context: ServerContext, parameters: RequestParameters): Promise<VerifiedRequest> {
+  const clientId = parameters.client_id;
+  if (!clientId) throw new UnredirectableError(400, 'invalid_request', 'missing parameter: client_id');
+  // null: no secret at the authorization endpoint (the framework's convention).
+  const client = await context.model.getClient(clientId, null).catch(() => false as const);
+  if (!client) throw new UnredirectableError(400, 'invalid_client', 'unknown client');
+  const registered = Array.isArray(client.redirectUris) ? client.redirectUris : [];
+  const given = parameters.redirect_uri;
+  let redirectUri: string;
+  if (given === undefined) {
+    if (registered.length !== 1)
+      throw new UnredirectableError(400, 'invalid_request', 'redirect_uri is required for this client (none or several are registered)');
+    redirectUri = registered[0]!;
+  } else if (isAllowedRedirectUri(given, registered, context.model.options.loopbackRedirectUris)) {
+    redirectUri = given;
+  } else {
+    throw new UnredirectableError(400, 'invalid_request', 'redirect_uri is not registered for this client');
+  }
+  return { client, redirectUri, redirectUriGiven: given !== undefined, parameters, scopes: [] };
+}
+
+async function checkRequest(context: ServerContext, request: VerifiedRequest): Promise<void> {
+  const { parameters, client } = request;
+  if (!Array.isArray(client.grants) || !client.grants.includes('authorization_code'))
+    throw new RedirectedError('unauthorized_client', 'the client may not use the authorization code grant');
+  if (parameters.response_type === undefined) throw new RedirectedError('invalid_request', 'missing parameter: response_type');
+  if (parameters.response_type !== 'code') throw new RedirectedError('unsupported_response_type', 'only response_type=code is supported');
+  if (parameters.code_challenge === undefined) throw new RedirectedError('invalid_request', 'code_challenge is required (PKCE)');
+  if (!PKCE_CHALLENGE.test(parameters.code_challenge)) throw new RedirectedError('invalid_request', 'malformed code_challenge');
+  if (parameters.code_challenge_method !== undefined && parameters.code_challenge_method !== 'S256')
+    throw new RedirectedError('invalid_request', 'code_challenge_method must be S256');
+  const requested = parameters.scope === undefined ? undefined : parameters.scope.split(' ').filter((s) => s.length > 0);
+  const scopes = await context.model.validateScope({}, client, requested);
+  if (!scopes) throw new RedirectedError('invalid_scope', 'the requested scope is invalid');
+  request.scopes = scopes;
+}
+
+async function completeLogin(context: ServerContext, request: VerifiedRequest, res: ServerResponse): Promise<string | undefined> {
+  const { parameters, client } = request;
+  if (parameters.decision === 'deny') throw new RedirectedError('access_denied', 'the user denied the request');
+  const username = parameters.username ?? '';
+  const password = parameters.password ?? '';
+  const user = username && password ? await context.authenticateUser(username, password, client) : null;
+  const userId = typeof user === 'string' ? user : user ? user.id : undefined;
+  if (!userId) {
+    sendHtml(
+      res,
+      401,
+      loginPage({
+        clientName: clientName(client),
+        scopes: request.scopes,
+        hidden: hiddenFields(parameters),
+        error: 'Wrong username or password.',
+      }),
+    );
+    return 'login_failed';
+  }
+  const base = context.model;
+  // The client and redirect URI are verified above; the framework gets exactly them, and a code for a
+  // request that named no redirect URI is stored without one (so /token does not demand it).
+  const model = {
+    getClient: async () => ({ ...client, redirectUris: [request.redirectUri] }),
+    validateRedirectUri: async (uri: string) => uri === request.redirectUri,
+    validateScope: base.validateScope.bind(base),
+    saveAuthorizationCode: (code: Parameters<typeof base.saveAuthorizationCode>[0], c: OAuth2Server.Client, u: OAuth2Server.User) =>
+      base.saveAuthorizationCode(request.redirectUriGiven ? code : { ...code, redirectUri: '' }, c, u),
+    getAccessToken: base.getAccessToken.bind(base),
+  };
+  const body: Record<string, string> = { redirect_uri: request.redirectUri };
+  for (const field of REQUEST_FIELDS) if (parameters[field] !== undefined) body[field] = parameters[field];
+  const frameworkRequest = new OAuth2Server.Request({
+    method: 'POST',
+    query: {},
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '1' },
+    body,
+  });
+  const response = new OAuth2Server.Response();
+  let failure: string | undefined;
+  try {
+    // server.authorize() merges these over the constructor's options, the model included (lib/server.js).
+    const options = { model, authenticateHandler: { handle: () => ({ id: userId }) }, allowEmptyState: true };
+    await context.oauth.authorize(frameworkRequest, response, options as OAuth2Server.AuthorizeOptions);
+  } catch (error) {
+    failure = error instanceof OAuth2Server.OAuthError ? error.name : 'server_error';
+  }
+  const location = response.get('location');
+  if (response.status !== 302 || typeof location !== 'string') throw new HttpError(500, 'server_error', 'server error');
+  sendRedirect(res, location);
+  return failure;
+}
+
+function errorRedirect(request: VerifiedRequest, error: string, description: string): string {
+  const target = new URL(request.redirectUri);
+  target.searchParams.set('error', error);
+  target.searchParams.set('error_description', description);
+  if (request.parameters.state !== undefined) target.searchParams.set('state', request.parameters.state);
+  return target.toString();
+}
+
+function hiddenFields(parameters: RequestParameters): Record<string, string> {
+  const hidden: Record<string, string> = {};
+  for (const field of REQUEST_FIELDS) if (parameters[field] !== undefined) hidden[field] = parameters[field];
+  return hidden;
+}
+
+function clientName(client: OAuth2Server.Client): string {
+  return typeof client.name === 'string' && client.name.length > 0 ? client.name : client.id;
+}

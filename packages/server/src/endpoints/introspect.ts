@@ -1,0 +1,38 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { UserType } from '@tokenstore/core';
+import { readParameters } from '../http/body.js';
+import { HttpError } from '../http/http-error.js';
+import { sendJson } from '../http/respond.js';
+import { authenticateClient, type ServerContext } from '../server-context.js';
+import { findToken } from './token-lookup.js';
+
+/**
+ * `POST /introspect` (RFC 7662): client-authenticated (any registered client, as a resource server
+ * would be). `{ active: false }` for anything not ACTIVE and unexpired — unknown, malformed, expired,
+ * revoked, rotated; otherwise `active`, `scope`, `client_id`, `username` (user tokens), `token_type`,
+ * `exp` (absent for a token that never expires), `iat` and `sub` (the user, or the client for
+ * application tokens).
+ */
+export async function introspectEndpoint(context: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
+  const parameters = await readParameters(req, { json: true });
+  await authenticateClient(context, req, parameters);
+  const token = parameters.token;
+  if (token === undefined || token.length === 0) throw new HttpError(400, 'invalid_request', 'missing parameter: token');
+  const found = await findToken(context.service, token, parameters.token_type_hint);
+  if (!found?.active) {
+    sendJson(res, 200, { active: false });
+    return undefined;
+  }
+  const answer: Record<string, unknown> = {
+    active: true,
+    scope: found.scopes.join(' '),
+    client_id: found.consumerKey,
+    token_type: found.kind === 'access_token' ? 'Bearer' : 'refresh_token',
+    iat: Math.floor(found.issuedAt / 1000),
+    sub: found.userId,
+  };
+  if (found.userType === UserType.ApplicationUser) answer.username = found.userId;
+  if (found.expiresAt !== null) answer.exp = Math.floor(found.expiresAt / 1000);
+  sendJson(res, 200, answer);
+  return undefined;
+}

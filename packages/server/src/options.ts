@@ -1,0 +1,87 @@
+import { constantTimeEqual, MisconfigurationError, type TokenService } from '@tokenstore/core';
+import type { AuthenticateUser, TokenStoreModelOptions } from '@tokenstore/oauth2-server';
+
+/** Options of {@link startTokenServer} and {@link createTokenRequestHandler}. */
+export interface TokenServerOptions {
+  /** The tokenstore service, over any store (from `@tokenstore/core`). The server never closes it. */
+  service: TokenService;
+  /** username → password, for the development login page and the password grant. Default: no users. */
+  users?: Record<string, string>;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Port to listen on; 0 = any free port. Default 8080. */
+  port?: number;
+  /**
+   * Adapter options (`@tokenstore/oauth2-server`) besides the service: scope policy, default grants,
+   * refresh tokens per grant. Reuse, rotation grace and validities are TokenService options.
+   * `authenticateUser`, when given, replaces `users` for both the login page and the password grant.
+   */
+  model?: Omit<TokenStoreModelOptions, 'service'>;
+  /** Receives one line per request: method, path, status, duration, OAuth2 error code. Never a value. */
+  log?: (line: string) => void;
+}
+
+/** A started server. */
+export interface RunningTokenServer {
+  /** `http://host:port`, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  /** Stops listening and closes open connections (the service stays open: its owner closes it). */
+  close(): Promise<void>;
+}
+
+/** {@link TokenServerOptions} with defaults applied. */
+export interface ResolvedServerOptions {
+  service: TokenService;
+  host: string;
+  port: number;
+  model: Omit<TokenStoreModelOptions, 'service'>;
+  authenticateUser: AuthenticateUser;
+  log: ((line: string) => void) | undefined;
+}
+
+const KNOWN = ['service', 'users', 'host', 'port', 'model', 'log'];
+
+/** Applies defaults and validates every option, naming the option on failure. */
+export function resolveServerOptions(options: TokenServerOptions): ResolvedServerOptions {
+  if (options === null || typeof options !== 'object') throw new MisconfigurationError('options', 'must be an object');
+  const unknown = Object.keys(options).find((key) => !KNOWN.includes(key));
+  if (unknown !== undefined) throw new MisconfigurationError(unknown, `is not an option; known: ${KNOWN.join(', ')}`);
+  const service = options.service as Partial<TokenService> | undefined;
+  if (!service || typeof service.issueAccessToken !== 'function' || typeof service.inspectRefreshToken !== 'function')
+    throw new MisconfigurationError('service', 'must be a TokenService (new TokenService({ store }))');
+  const users = options.users ?? {};
+  if (users === null || typeof users !== 'object' || Array.isArray(users)) throw new MisconfigurationError('users', 'must be an object');
+  for (const [name, password] of Object.entries(users)) {
+    if (name.length === 0 || typeof password !== 'string' || password.length === 0)
+      throw new MisconfigurationError('users', 'every entry must map a non-empty username to a non-empty password');
+  }
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host.length === 0) throw new MisconfigurationError('host', 'must be a non-empty string');
+  const port = options.port ?? 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new MisconfigurationError('port', 'must be a whole number from 0 to 65535');
+  if (options.log !== undefined && typeof options.log !== 'function') throw new MisconfigurationError('log', 'must be a function');
+  const model = options.model ?? {};
+  if (model === null || typeof model !== 'object') throw new MisconfigurationError('model', 'must be an object');
+  if ('service' in model) throw new MisconfigurationError('model.service', 'is given by the top-level service option');
+  return {
+    service: options.service,
+    host,
+    port,
+    model,
+    authenticateUser: model.authenticateUser ?? usersAuthenticator({ ...users }),
+    log: options.log,
+  };
+}
+
+/** Checks a password against `users` in constant time (an unknown user costs the same comparison). */
+export function usersAuthenticator(users: Record<string, string>): AuthenticateUser {
+  const known = new Map(Object.entries(users));
+  return (username, password) => {
+    const expected = known.get(username);
+    const equal = constantTimeEqual(password, expected ?? '\u0000unknown-user');
+    return expected !== undefined && equal ? username : null;
+  };
+}

@@ -1,0 +1,124 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { authorizeEndpoint } from './endpoints/authorize.js';
+import { healthEndpoint } from './endpoints/health.js';
+import { introspectEndpoint } from './endpoints/introspect.js';
+import { revokeEndpoint } from './endpoints/revoke.js';
+import { tokenEndpoint } from './endpoints/token.js';
+import { HttpError } from './http/http-error.js';
+import { sendJson } from './http/respond.js';
+import type { RunningTokenServer, TokenServerOptions } from './options.js';
+import { createServerContext, fromOAuthError, type ServerContext } from './server-context.js';
+
+type Endpoint = (context: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<string | undefined>;
+
+/** Every path and the methods it answers. */
+const ROUTES: Record<string, Partial<Record<string, Endpoint>>> = {
+  '/token': { POST: tokenEndpoint },
+  '/authorize': { GET: authorizeEndpoint, POST: authorizeEndpoint },
+  '/revoke': { POST: revokeEndpoint },
+  '/introspect': { POST: introspectEndpoint },
+  '/health': { GET: healthEndpoint },
+};
+const LOGGED_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+
+/**
+ * The request handler of the reference token service, for embedding in your own `node:http` server
+ * (or any framework that hands out `IncomingMessage` / `ServerResponse`). It never throws: every
+ * failure becomes an OAuth2 error answer.
+ */
+export function createTokenRequestHandler(options: TokenServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const context = createServerContext(options);
+  return (req, res) => {
+    // handle() answers every failure itself; this catch only guards against a throwing log callback.
+    handle(context, req, res).catch(() => {
+      if (!res.headersSent) res.destroy();
+    });
+  };
+}
+
+async function handle(context: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  let path: string | undefined;
+  let outcome: string | undefined;
+  try {
+    const url = parseUrl(req.url);
+    const routes = url ? ROUTES[url.pathname] : undefined;
+    if (!url || !routes) throw new HttpError(404, 'not_found', 'no such endpoint');
+    path = url.pathname;
+    const endpoint = routes[req.method ?? ''];
+    if (!endpoint)
+      throw new HttpError(405, 'invalid_request', `method not allowed; use ${Object.keys(routes).join(' or ')}`, {
+        headers: { allow: Object.keys(routes).join(', ') },
+      });
+    outcome = await endpoint(context, req, res, url);
+  } catch (caught) {
+    const error = caught instanceof HttpError ? caught : fromOAuthError(caught);
+    outcome = error.error;
+    answerError(req, res, error);
+  } finally {
+    if (context.options.log) {
+      const method = LOGGED_METHODS.has(req.method ?? '') ? req.method : 'OTHER';
+      const ms = Math.round(performance.now() - started);
+      // Fixed vocabulary only: a known path, a status, an error code we chose; never a parameter.
+      const line = `${method} ${path ?? '-'} ${res.statusCode} ${ms}ms${outcome ? ` ${outcome}` : ''}`;
+      try {
+        context.options.log(line);
+      } catch {
+        // A failing logger must not take the server down.
+      }
+    }
+  }
+}
+
+function parseUrl(raw: string | undefined): URL | undefined {
+  if (typeof raw !== 'string' || !raw.startsWith('/')) return undefined;
+  try {
+    return new URL(raw, 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
+function answerError(req: IncomingMessage, res: ServerResponse, error: HttpError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string> = { ...error.extra.headers };
+  if (error.extra.close) headers.connection = 'close';
+  sendJson(res, error.status, { error: error.error, error_description: error.description }, headers);
+  if (error.extra.close) res.once('finish', () => req.destroy());
+}
+
+/**
+ * Starts the reference token service (`POST /token`, `GET|POST /authorize`, `POST /revoke`,
+ * `POST /introspect`, `GET /health`) on `host:port`; resolves once it listens.
+ */
+export async function startTokenServer(options: TokenServerOptions): Promise<RunningTokenServer> {
+  const handler = createTokenRequestHandler(options);
+  const host = options.host ?? '127.0.0.1';
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    host,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

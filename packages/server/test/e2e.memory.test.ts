@@ -1,0 +1,4 @@
+import { memoryBackend } from './support/backends.js';
+import { runEndToEndSuite } from './support/end-to-end-suite.js';
+
+runEndToEndSuite(memoryBackend());

@@ -1,0 +1,87 @@
+import { CacheStore } from '@tokenstore/cache';
+import { CassandraStore, CONSISTENCY_PRESETS } from '@tokenstore/cassandra';
+import type { TokenStore } from '@tokenstore/core';
+import { createSqlStore } from '@tokenstore/rdbms';
+
+/** A backend the end-to-end suite runs on: a reason to skip, or a way to open a store. */
+export interface TestBackend {
+  name: string;
+  skip?: string;
+  /** A fresh store (an isolated schema, database or keyspace of this package's own). */
+  openStore(): Promise<TokenStore>;
+  /** Called once after the suite. */
+  cleanup?(): Promise<void>;
+}
+
+/** Schema (PostgreSQL), database (MariaDB) and keyspace (Cassandra) of this package's tests only. */
+export const ISOLATED_NAME = 'tokenstore_server_e2e';
+
+export function memoryBackend(): TestBackend {
+  return { name: 'memory', openStore: async () => new CacheStore() };
+}
+
+export function postgresBackend(): TestBackend {
+  const url = process.env.TOKENSTORE_TEST_POSTGRES_URL;
+  if (!url) return { name: 'postgres', skip: 'TOKENSTORE_TEST_POSTGRES_URL is not set', openStore: unavailable };
+  return {
+    name: 'postgres',
+    openStore: async () => {
+      const pg = (await import('pg')).default;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS ${ISOLATED_NAME} CASCADE`);
+        await admin.query(`CREATE SCHEMA ${ISOLATED_NAME}`);
+      } finally {
+        await admin.end();
+      }
+      const target = new URL(url);
+      target.searchParams.set('schema', ISOLATED_NAME);
+      return createSqlStore({ url: target.toString(), migrate: true });
+    },
+  };
+}
+
+export function mysqlBackend(): TestBackend {
+  const url = process.env.TOKENSTORE_TEST_MYSQL_URL;
+  if (!url) return { name: 'mysql', skip: 'TOKENSTORE_TEST_MYSQL_URL is not set', openStore: unavailable };
+  return {
+    name: 'mysql',
+    openStore: async () => {
+      const mysql = (await import('mysql2/promise')).default;
+      const admin = await mysql.createConnection({ uri: url });
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS ${ISOLATED_NAME}`);
+        await admin.query(`CREATE DATABASE ${ISOLATED_NAME} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+      } finally {
+        await admin.end();
+      }
+      const target = new URL(url);
+      target.pathname = `/${ISOLATED_NAME}`;
+      return createSqlStore({ url: target.toString(), migrate: true });
+    },
+  };
+}
+
+export function cassandraBackend(): TestBackend {
+  const url = process.env.TOKENSTORE_TEST_CASSANDRA_URL?.trim();
+  if (!url) return { name: 'cassandra', skip: 'TOKENSTORE_TEST_CASSANDRA_URL is not set', openStore: unavailable };
+  return {
+    name: 'cassandra',
+    // A keyspace of its own; rows of earlier runs do no harm (every test registers its own clients).
+    openStore: () => {
+      const target = new URL(url);
+      target.pathname = '/'; // the keyspace is ours, whatever the URL names
+      return CassandraStore.create({
+        url: target.toString(),
+        keyspace: ISOLATED_NAME,
+        createSchema: true,
+        consistency: CONSISTENCY_PRESETS.production,
+      });
+    },
+  };
+}
+
+async function unavailable(): Promise<TokenStore> {
+  throw new Error('backend is skipped');
+}
