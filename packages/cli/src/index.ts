@@ -1,1 +1,14 @@
-export {};
+export { type BenchReport, type BenchResult, benchCommand } from './commands/bench.js';
+export { type ClientOutcome, ensureClients } from './commands/ensure-clients.js';
+export { type MigrateReport, migrateCommand } from './commands/migrate.js';
+export { type PurgeReport, purgeCommand } from './commands/purge.js';
+export { type RewrapReport, rewrapCommand } from './commands/rewrap.js';
+export { DEMO_CLIENT_ID, DEMO_USER, demoInstructions, demoSeed, serveCommand } from './commands/serve.js';
+export { collectStats, type StateCounts, type StatsReport, statsCommand } from './commands/stats.js';
+export * from './config.js';
+export { CommandContext } from './context.js';
+export { ExitCode, exitCodeOf } from './exit-codes.js';
+export { type OpenStoreOptions, openStore, type StoreSettings } from './open-store.js';
+export type { OutputStream } from './output.js';
+export { type RunCliOptions, runCli } from './run-cli.js';
+export type { ServerLog, StartTokenServer, StartTokenServerOptions, TokenServerHandle } from './server-api.js';

@@ -1,0 +1,56 @@
+import { CacheStore } from '@tokenstore/cache';
+import { describe, expect, it } from 'vitest';
+import type { BenchReport } from '../src/index.js';
+import { cli } from './support/cli.js';
+
+const POSTGRES_URL = process.env.TOKENSTORE_TEST_POSTGRES_URL;
+if (!POSTGRES_URL) console.log('[cli] postgres: bench raw-driver test skipped — TOKENSTORE_TEST_POSTGRES_URL is not set');
+
+describe('tokenstore bench', () => {
+  it('measures issue and validate on the memory store and removes its client afterwards (--json)', async () => {
+    const store = new CacheStore();
+    store.close = async () => undefined;
+    const { code, stdout } = await cli(['bench', '--json', '--duration', '1', '--concurrency', '2', '--tokens', '20'], {
+      openStore: async () => store,
+    });
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as BenchReport;
+    expect(report).toMatchObject({ backend: 'cache', protection: 'plain', durationSeconds: 1, concurrency: 2, tokens: 20 });
+    expect(report.results.map((result) => result.operation)).toEqual(['issue', 'validate']);
+    for (const result of report.results) {
+      expect(result.operations).toBeGreaterThan(0);
+      expect(result.opsPerSecond).toBeGreaterThan(0);
+      expect(result.raw).toBeNull();
+      expect(result.ratio).toBeNull();
+    }
+    const clients = await store.scan('client', { cursor: null, limit: 10 });
+    expect(clients.rows).toEqual([]);
+  });
+
+  it('prints a table without --json', async () => {
+    const { code, stdout } = await cli(['bench', '--duration', '1', '--concurrency', '1', '--tokens', '5']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/operation\s+ops\/s\s+mean ms\s+raw driver ops\/s\s+store \/ raw/);
+    expect(stdout).toMatch(/^validate\s+[\d,]+/m);
+  });
+
+  it.skipIf(!POSTGRES_URL)('compares validation with the same SQL on the bare pg driver', async () => {
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    await admin.query('DROP SCHEMA IF EXISTS tokenstore_cli_bench CASCADE');
+    await admin.query('CREATE SCHEMA tokenstore_cli_bench');
+    await admin.end();
+    const url = new URL(POSTGRES_URL!);
+    url.searchParams.set('schema', 'tokenstore_cli_bench');
+    const env = { TOKENSTORE_URL: url.toString(), TOKENSTORE_MIGRATE: 'true' };
+    expect((await cli(['migrate'], { env })).code).toBe(0);
+    const { code, stdout, stderr } = await cli(['bench', '--json', '--duration', '1', '--concurrency', '4', '--tokens', '50'], { env });
+    expect(stderr).not.toContain('Error');
+    expect(code).toBe(0);
+    const validate = (JSON.parse(stdout) as BenchReport).results.find((result) => result.operation === 'validate')!;
+    expect(validate.raw?.description).toBe('pg Pool.query, same SQL');
+    expect(validate.raw!.opsPerSecond).toBeGreaterThan(0);
+    expect(validate.ratio).toBeCloseTo(validate.opsPerSecond / validate.raw!.opsPerSecond, 6);
+  });
+});

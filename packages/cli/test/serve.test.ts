@@ -1,0 +1,154 @@
+import { CacheStore } from '@tokenstore/cache';
+import { describe, expect, it } from 'vitest';
+import type { StartTokenServer, StartTokenServerOptions } from '../src/index.js';
+import { cli, until } from './support/cli.js';
+
+const SECRET_A = 'first-secret-of-app-0123456789abcdefghij';
+const SECRET_B = 'second-secret-of-app-0123456789abcdefghij';
+
+/** A stand-in for @tokenstore/server that records how it was started and stopped. */
+function stubServer() {
+  const calls: StartTokenServerOptions[] = [];
+  let closed = 0;
+  const start: StartTokenServer = async (options) => {
+    calls.push(options);
+    return {
+      url: `http://${options.host}:${options.port || 40123}`,
+      host: options.host,
+      port: options.port || 40123,
+      close: async () => {
+        closed++;
+      },
+    };
+  };
+  return { start, calls, closed: () => closed };
+}
+
+/** A store that survives the command closing it, like a database across restarts. */
+function persistentStore(): CacheStore {
+  const store = new CacheStore();
+  store.close = async () => undefined;
+  return store;
+}
+
+/** Runs `serve` until the stub server has started, then stops it as SIGTERM would. */
+async function serveOnce(env: Record<string, string>, store: CacheStore | undefined, server = stubServer()) {
+  const controller = new AbortController();
+  const running = cli(['serve'], {
+    env,
+    signal: controller.signal,
+    startTokenServer: server.start,
+    ...(store ? { openStore: async () => store } : {}),
+  });
+  const started = await Promise.race([until(() => server.calls.at(-1), 'the server to start'), running.then((result) => result)]);
+  if ('code' in started) throw new Error(`serve ended early with ${started.code}: ${started.stderr}`);
+  controller.abort();
+  return { ...(await running), options: started, server };
+}
+
+describe('tokenstore serve', () => {
+  it('on memory: with nothing configured seeds a demo client and user and prints curl lines to try them', async () => {
+    const store = persistentStore();
+    const { code, stdout, options, server } = await serveOnce({ PORT: '0' }, store);
+    expect(code).toBe(0);
+    expect(server.closed()).toBe(1);
+    expect(options.host).toBe('127.0.0.1');
+    expect(options.port).toBe(0);
+    const secret = /client: demo-client\s+secret: (\S+)/.exec(stdout)?.[1];
+    const password = /user:\s+demo\s+password: (\S+)/.exec(stdout)?.[1];
+    expect(secret?.length).toBeGreaterThanOrEqual(32);
+    expect(options.users).toEqual({ demo: password });
+    expect(await options.service.verifyClientSecret('demo-client', secret!)).toBe(true);
+    expect((await options.service.getClient('demo-client'))?.grantTypes.sort()).toEqual([
+      'authorization_code',
+      'client_credentials',
+      'password',
+      'refresh_token',
+    ]);
+    expect(stdout).toContain('listening on http://127.0.0.1:40123');
+    expect(stdout).toContain(`curl -s -w '\\n' -u 'demo-client:${secret}' -d grant_type=client_credentials http://127.0.0.1:40123/token`);
+    expect(stdout).toContain(`-d grant_type=password -d username=demo -d 'password=${password}'`);
+    expect(stdout).toMatch(/--data-urlencode "token=\$TOKEN" http:\/\/127\.0\.0\.1:40123\/introspect/);
+    expect(stdout).toMatch(/--data-urlencode "token=\$TOKEN" http:\/\/127\.0\.0\.1:40123\/revoke/);
+  });
+
+  it('seeds a different demo secret on every start', async () => {
+    const first = await serveOnce({}, persistentStore());
+    const second = await serveOnce({}, persistentStore());
+    const secretOf = (out: string) => /secret: (\S+)/.exec(out)?.[1];
+    expect(secretOf(first.stdout)).toBeDefined();
+    expect(secretOf(first.stdout)).not.toBe(secretOf(second.stdout));
+  });
+
+  it('does not seed the demo when clients or users are configured', async () => {
+    const { stdout, options } = await serveOnce({ TOKENSTORE_USERS: 'alice:wonderland' }, persistentStore());
+    expect(stdout).not.toContain('demo-client');
+    expect(await options.service.getClient('demo-client')).toBeNull();
+    expect(options.users).toEqual({ alice: 'wonderland' });
+  });
+
+  it('registers configured clients, and a restart against the same store updates them instead of failing', async () => {
+    const store = persistentStore();
+    const first = await serveOnce({ TOKENSTORE_CLIENTS: `app:${SECRET_A}:client_credentials` }, store);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('client "app" created');
+    const created = await first.options.service.getClient('app');
+    expect(created?.grantTypes).toEqual(['client_credentials']);
+
+    const second = await serveOnce({ TOKENSTORE_CLIENTS: `app:${SECRET_B}:client_credentials,refresh_token` }, store);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('client "app" updated');
+    expect((await second.options.service.getClient('app'))?.grantTypes).toEqual(['client_credentials', 'refresh_token']);
+    expect(await second.options.service.verifyClientSecret('app', SECRET_B)).toBe(true);
+    expect(await second.options.service.verifyClientSecret('app', SECRET_A)).toBe(false);
+
+    const third = await serveOnce({ TOKENSTORE_CLIENTS: `app:${SECRET_B}:refresh_token,client_credentials` }, store);
+    expect(third.code).toBe(0);
+    expect(third.stderr).not.toContain('client "app"');
+    expect((await third.options.service.getClient('app'))?.updatedAt).toBe((await second.options.service.getClient('app'))?.updatedAt);
+  });
+
+  it('never prints a configured secret', async () => {
+    const { stdout, stderr } = await serveOnce(
+      { TOKENSTORE_CLIENTS: `app:${SECRET_A}`, TOKENSTORE_USERS: 'alice:wonderland' },
+      persistentStore(),
+    );
+    expect(stdout + stderr).not.toContain(SECRET_A);
+    expect(stdout + stderr).not.toContain('wonderland');
+  });
+
+  it('closes the service (and so the store) when stopped', async () => {
+    const store = new CacheStore();
+    const { code } = await serveOnce({}, store);
+    expect(code).toBe(0);
+    await expect(store.getClient('demo-client')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('exits 1 and closes the store when the server cannot start', async () => {
+    const store = new CacheStore();
+    const result = await cli(['serve'], {
+      openStore: async () => store,
+      startTokenServer: async () => {
+        throw Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8080'), { code: 'EADDRINUSE' });
+      },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('EADDRINUSE');
+    await expect(store.getClient('x')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('exits 2 before opening anything when the configuration is bad', async () => {
+    let opened = false;
+    const result = await cli(['serve'], {
+      env: { PORT: 'eighty' },
+      openStore: async () => {
+        opened = true;
+        return new CacheStore();
+      },
+      startTokenServer: stubServer().start,
+    });
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain('PORT: must be a whole number');
+    expect(opened).toBe(false);
+  });
+});
