@@ -25,12 +25,13 @@ export async function introspectEndpoint(context: ServerContext, req: IncomingMe
   }
   const answer: Record<string, unknown> = {
     active: true,
-    scope: found.scopes.join(' '),
     client_id: found.consumerKey,
     token_type: found.kind === 'access_token' ? 'Bearer' : 'refresh_token',
     iat: Math.floor(found.issuedAt / 1000),
     sub: found.userId,
   };
+  // RFC 7662 §2.2: scope is optional; a token without scopes has none to list.
+  if (found.scopes.length > 0) answer.scope = found.scopes.join(' ');
   if (found.userType === UserType.ApplicationUser) answer.username = found.userId;
   if (found.expiresAt !== null) answer.exp = Math.floor(found.expiresAt / 1000);
   sendJson(res, 200, answer);

@@ -66,6 +66,16 @@ export function runEndToEndSuite(backend: TestBackend): void {
       expect(f.logs.some((line) => line.startsWith('POST /token 200'))).toBe(true);
     });
 
+    it('introspection lists no scope member for a token issued without scopes (RFC 7662: optional)', async () => {
+      f = await serve();
+      const response = await oauth.clientCredentialsGrantRequest(f.as, f.client, f.auth, {}, INSECURE);
+      const tokens = await oauth.processClientCredentialsResponse(f.as, f.client, response);
+      remember(f, tokens);
+      const info = await introspect(f, tokens.access_token);
+      expect(info.active).toBe(true);
+      expect(info).not.toHaveProperty('scope');
+    });
+
     it('client credentials with the secret in the form (client_secret_post)', async () => {
       f = await serve();
       const auth = oauth.ClientSecretPost(f.clientSecret);
