@@ -103,9 +103,10 @@ export function toStoreError(error: unknown, operation: string): TokenStoreError
     const missingSchema =
       typeof e.message === 'string' && /(keyspace|table) .* does not exist|unconfigured table|undefined column/i.test(e.message);
     if (missingSchema)
+      // Not a fault of the request and no retry helps: a deployment step is missing (as on the SQL stores).
       return new TokenStoreError(
-        ErrorCode.BackendError,
-        `${operation} failed: the keyspace or a table is missing or outdated; run the files in sql/cassandra/ or create the store with createSchema: true`,
+        ErrorCode.Misconfiguration,
+        `${operation} failed: the keyspace or a table is missing or outdated; run the files in sql/cassandra/, \`tokenstore migrate\`, or create the store with createSchema: true`,
         { backend: BACKEND, cause: error },
       );
   }

@@ -44,7 +44,7 @@ describe('driver error mapping', () => {
 
   it('points at the schema when a table or keyspace is missing', () => {
     const mapped = toStoreError(responseError(CassandraErrorCode.Invalid, { message: 'unconfigured table access_tokens' }), 'get');
-    expect(mapped.code).toBe(ErrorCode.BackendError);
+    expect(mapped.code).toBe(ErrorCode.Misconfiguration);
     expect(mapped.message).toContain('createSchema');
   });
 

@@ -20,7 +20,10 @@ export const ErrorCode = {
   BackendUnavailable: 'BACKEND_UNAVAILABLE',
   /** The backend failed in a way that is not a connectivity problem. */
   BackendError: 'BACKEND_ERROR',
-  /** Options are inconsistent or invalid; raised at construction time. */
+  /**
+   * Options are inconsistent or invalid (raised at construction time), or the deployment is incomplete:
+   * the backend's schema is missing or older than the code. Fix the setup; retrying does not help.
+   */
   Misconfiguration: 'MISCONFIGURATION',
   /** The client (consumer) is unknown or its secret does not match. */
   InvalidClient: 'INVALID_CLIENT',

@@ -1,4 +1,9 @@
 import { BackendUnavailableError, ConflictError, ErrorCode, TokenStoreError } from '@tokenstore/core';
+
+/** How to apply the schema, for the error a missing table or column gives. */
+export const APPLY_SCHEMA_HINT =
+  'apply the schema: createSqlStore({ …, migrate: true }), MigrationRunner, `tokenstore migrate`, or the files in sql/<dialect>/ by hand';
+
 import type { ClassifiedDriverError } from './dialects/dialect.js';
 import { errorProperty } from './dialects/standard-sql.js';
 
@@ -43,6 +48,15 @@ export function toStoreError(error: unknown, classified: ClassifiedDriverError, 
       return new ConflictError(`${statement}: a row with the same key already exists`, { backend, cause });
     case 'connection':
       return new BackendUnavailableError(`${statement}: the database connection failed${code}`, { backend, cause });
+    case 'missing-schema':
+      return new TokenStoreError(
+        ErrorCode.Misconfiguration,
+        `${statement}: the tokenstore schema is missing or out of date in this database${code}; ${APPLY_SCHEMA_HINT}`,
+        {
+          backend,
+          cause,
+        },
+      );
     case 'retryable':
       return new ConflictError(`${statement}: gave up after repeated deadlocks or serialization failures${code}`, { backend, cause });
     default:

@@ -257,10 +257,17 @@ describe('DB2 error classification', () => {
     expect(dialect.classifyError(error).kind).toBe('connection');
   });
 
+  it.each([
+    ['42704', -204, 'SQL0204N  "DB2INST1.TOKENSTORE_LEASE" is an undefined name.'],
+    ['42703', -206, 'SQL0206N  "ROTATED_AT" is not valid in the context where it is used.'],
+  ])('reports SQLSTATE %s (SQLCODE %i) as a missing schema', (state, sqlcode, text) => {
+    expect(dialect.classifyError(cliError(state, sqlcode, text))).toEqual({ kind: 'missing-schema', code: state });
+  });
+
   it('classifies anything else as other, keeping the SQLSTATE', () => {
-    expect(dialect.classifyError(cliError('42704', -204, 'SQL0204N  "DB2INST1.TOKENSTORE_LEASE" is an undefined name.'))).toEqual({
+    expect(dialect.classifyError(cliError('42501', -551, 'SQL0551N  "APP" does not have the required authorization.'))).toEqual({
       kind: 'other',
-      code: '42704',
+      code: '42501',
     });
     expect(dialect.classifyError({ sqlcode: -551 })).toEqual({ kind: 'other', code: '-551' });
     expect(dialect.classifyError(null)).toEqual({ kind: 'other', code: undefined });

@@ -273,10 +273,17 @@ describe('SQL Server error classification', () => {
     expect(dialect.classifyError(refused).kind).toBe('connection');
   });
 
-  it('classifies anything else as other: invalid object (208), failed login, a non-error value', () => {
-    expect(dialect.classifyError(serverError(208, "Invalid object name 'tokenstore_access_token'."))).toEqual({
+  it.each([
+    [208, "Invalid object name 'tokenstore_access_token'."],
+    [207, "Invalid column name 'rotated_at'."],
+  ])('reports error %i as a missing schema', (number, message) => {
+    expect(dialect.classifyError(serverError(number, message))).toEqual({ kind: 'missing-schema', code: String(number) });
+  });
+
+  it('classifies anything else as other: permission denied (229), failed login, a non-error value', () => {
+    expect(dialect.classifyError(serverError(229, "The SELECT permission was denied on the object 'tokenstore_access_token'."))).toEqual({
       kind: 'other',
-      code: '208',
+      code: '229',
     });
     expect(dialect.classifyError(new mssql.ConnectionError("Login failed for user 'app'.", 'ELOGIN'))).toEqual({
       kind: 'other',

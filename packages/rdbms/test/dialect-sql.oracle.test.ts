@@ -295,8 +295,14 @@ ORA-03301: (ORA-00001 details) row with column values (ACTIVE_REUSE_KEY:'secret-
     expect(dialect.classifyError(error).kind).toBe('connection');
   });
 
+  it.each([
+    [942, 'table or view does not exist', 'ORA-00942'],
+    [904, '"ROTATED_AT": invalid identifier', 'ORA-00904'],
+  ])('reports ORA-%i as a missing schema', (errorNum, message, code) => {
+    expect(dialect.classifyError(oraError(errorNum, message))).toEqual({ kind: 'missing-schema', code });
+  });
+
   it('classifies anything else as other, keeping the code', () => {
-    expect(dialect.classifyError(oraError(942, 'table or view does not exist'))).toEqual({ kind: 'other', code: 'ORA-00942' });
     expect(dialect.classifyError(oraError(1031, 'insufficient privileges'))).toEqual({ kind: 'other', code: 'ORA-01031' });
     expect(dialect.classifyError(undefined)).toEqual({ kind: 'other', code: undefined });
   });

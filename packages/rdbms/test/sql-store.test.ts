@@ -137,6 +137,33 @@ describe('driver errors become typed store errors', () => {
   });
 
   it.each([
+    [
+      'PostgreSQL, a missing table (42P01)',
+      Object.assign(new Error('relation "tokenstore_access_token" does not exist'), { code: '42P01' }),
+      undefined,
+    ],
+    ['PostgreSQL, a missing column (42703)', Object.assign(new Error('column "rotated_at" does not exist'), { code: '42703' }), undefined],
+    [
+      'MySQL, a missing table (1146)',
+      Object.assign(new Error("Table 'test.tokenstore_access_token' doesn't exist"), { errno: 1146, code: 'ER_NO_SUCH_TABLE' }),
+      new MysqlDialect(),
+    ],
+    [
+      'MySQL, a missing column (1054)',
+      Object.assign(new Error("Unknown column 'rotated_at'"), { errno: 1054, code: 'ER_BAD_FIELD_ERROR' }),
+      new MysqlDialect(),
+    ],
+  ])('reports %s as MISCONFIGURATION that says how to apply the schema', async (_case, driverError, dialect) => {
+    const { store } = storeWith(() => {
+      throw driverError;
+    }, dialect);
+    const error = await caught(store.get('accessToken', 'k'));
+    expect(error.code).toBe(ErrorCode.Misconfiguration);
+    expect(error.message).toMatch(/accessToken\.selectByKey: the tokenstore schema is missing or out of date/);
+    expect(error.message).toContain('tokenstore migrate');
+  });
+
+  it.each([
     ['a lost MySQL connection', Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true })],
     ['a killed MariaDB connection', Object.assign(new Error('Connection was killed'), { errno: 1927, code: 'ER_CONNECTION_KILLED' })],
     ['a closed mysql2 pool', new Error('Pool is closed.')],

@@ -188,7 +188,11 @@ export interface ExplainSupport {
   findFullScans(planRows: ReadonlyArray<Record<string, unknown>>, tables: readonly string[]): string[];
 }
 
-export type DriverErrorKind = 'unique-violation' | 'retryable' | 'connection' | 'other';
+/**
+ * `missing-schema`: a table or column of the schema does not exist (the schema was never applied, or
+ * is older than the code): not a fault of the request, and no retry helps.
+ */
+export type DriverErrorKind = 'unique-violation' | 'retryable' | 'connection' | 'missing-schema' | 'other';
 
 export interface ClassifiedDriverError {
   readonly kind: DriverErrorKind;

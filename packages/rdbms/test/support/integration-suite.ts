@@ -70,6 +70,15 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
       for (const table of ALL_TABLES) expect(await database.count(table)).toBe(0);
     });
 
+    it('tells an operator to apply the schema when a store is used on a database without it', async () => {
+      const database = await open('tokenstore_no_schema', { migrate: false });
+      const store = await database.createStore();
+      const error = await caught(store.get('accessToken', 'some-key'));
+      expect(error.code).toBe(ErrorCode.Misconfiguration);
+      expect(error.message).toMatch(/the tokenstore schema is missing or out of date in this database/);
+      expect(error.message).toContain('migrate');
+    });
+
     it('does nothing when run a second time', async () => {
       const database = await open('tokenstore_migrate_twice');
       const store = await database.createStore();

@@ -16,6 +16,9 @@ const UNIQUE_VIOLATION_CODE = -803;
 /** 40001: deadlock or lock timeout, transaction rolled back (SQL0911N); 57033: the same, statement only (SQL0913N). */
 const RETRYABLE_STATES = new Set(['40001', '57033']);
 const RETRYABLE_CODES = new Set([-911, -913]);
+/** SQL0204N undefined name (42704), SQL0206N undefined column (42703). */
+const MISSING_SCHEMA_STATES = new Set(['42704', '42703']);
+const MISSING_SCHEMA_CODES = new Set([-204, -206]);
 
 /**
  * SQLSTATE class 08 (connection exception), 40003 (statement completion unknown after a
@@ -36,6 +39,8 @@ export function classifyDb2Error(error: unknown): ClassifiedDriverError {
     return { kind: 'unique-violation', code, constraint: undefined };
   if ((state !== undefined && RETRYABLE_STATES.has(state)) || (sqlcode !== undefined && RETRYABLE_CODES.has(sqlcode)))
     return { kind: 'retryable', code };
+  if ((state !== undefined && MISSING_SCHEMA_STATES.has(state)) || (sqlcode !== undefined && MISSING_SCHEMA_CODES.has(sqlcode)))
+    return { kind: 'missing-schema', code };
   if (
     (state !== undefined && (state.startsWith('08') || CONNECTION_STATES.has(state))) ||
     (sqlcode !== undefined && CONNECTION_CODES.has(sqlcode)) ||

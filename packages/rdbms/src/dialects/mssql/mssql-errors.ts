@@ -16,6 +16,8 @@ const UNIQUE_VIOLATIONS = new Set([2627, 2601]);
  * memory-optimized table conflicts (41301, 41302, 41305, 41325) that Microsoft says to retry.
  */
 const RETRYABLE_ERRORS = new Set([1205, 1222, 3960, 41301, 41302, 41305, 41325]);
+/** 208 invalid object name, 207 invalid column name. */
+const MISSING_SCHEMA_ERRORS = new Set([208, 207]);
 
 /**
  * Server-side "not available now": database cannot be opened (4060), no process on the other end
@@ -42,6 +44,7 @@ export function classifyMssqlError(error: unknown): ClassifiedDriverError {
   const code = number !== undefined ? String(number) : clientCode;
   if (number !== undefined && UNIQUE_VIOLATIONS.has(number)) return { kind: 'unique-violation', code, constraint: violatedName(error) };
   if (number !== undefined && RETRYABLE_ERRORS.has(number)) return { kind: 'retryable', code };
+  if (number !== undefined && MISSING_SCHEMA_ERRORS.has(number)) return { kind: 'missing-schema', code };
   if (
     (number !== undefined && CONNECTION_ERRORS.has(number)) ||
     (clientCode !== undefined && CONNECTION_CODES.has(clientCode)) ||

@@ -13,6 +13,7 @@ import { errorProperty, insertInto, isNetworkError, schemaVersionTableDdl, stand
 /** Server error numbers (MySQL and MariaDB agree on these). */
 const UNIQUE_VIOLATIONS = new Set([1062, 1586, 1022]); // ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME, ER_DUP_KEY
 const RETRYABLE_ERRORS = new Set([1213, 1205]); // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+const MISSING_SCHEMA_ERRORS = new Set([1146, 1054]); // ER_NO_SUCH_TABLE, ER_BAD_FIELD_ERROR
 /** Server shutdown, killed connection, too many connections, client timeouts (MySQL 4031, MariaDB 1927). */
 const CONNECTION_ERRORS = new Set([1040, 1053, 1077, 1152, 1153, 1158, 1159, 1160, 1161, 1927, 2002, 2003, 2006, 2013, 4031]);
 const CONNECTION_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR']);
@@ -122,6 +123,7 @@ export class MysqlDialect implements SqlDialect {
     if (typeof errno === 'number' && UNIQUE_VIOLATIONS.has(errno))
       return { kind: 'unique-violation', code, constraint: duplicateKeyName(error) };
     if (typeof errno === 'number' && RETRYABLE_ERRORS.has(errno)) return { kind: 'retryable', code };
+    if (typeof errno === 'number' && MISSING_SCHEMA_ERRORS.has(errno)) return { kind: 'missing-schema', code };
     if (
       (typeof errno === 'number' && CONNECTION_ERRORS.has(errno)) ||
       (code !== undefined && CONNECTION_CODES.has(code)) ||

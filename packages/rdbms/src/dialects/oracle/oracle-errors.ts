@@ -12,6 +12,8 @@ const UNIQUE_VIOLATION = 1;
 
 /** ORA-00060 deadlock, ORA-08177 cannot serialize access, ORA-30006 resource busy (WAIT timeout). */
 const RETRYABLE_ERRORS = new Set([60, 8177, 30006]);
+/** ORA-00942 table or view does not exist, ORA-00904 invalid identifier (a missing column). */
+const MISSING_SCHEMA_ERRORS = new Set([942, 904]);
 
 /**
  * Session killed (28), not logged on (1012), instance starting or shutting down (1033, 1034, 1089,
@@ -44,6 +46,7 @@ export function classifyOracleError(error: unknown): ClassifiedDriverError {
   const code = driverCode ?? (errorNum !== undefined ? `ORA-${String(errorNum).padStart(5, '0')}` : undefined);
   if (errorNum === UNIQUE_VIOLATION) return { kind: 'unique-violation', code, constraint: violatedName(error) };
   if (errorNum !== undefined && RETRYABLE_ERRORS.has(errorNum)) return { kind: 'retryable', code };
+  if (errorNum !== undefined && MISSING_SCHEMA_ERRORS.has(errorNum)) return { kind: 'missing-schema', code };
   if (
     (errorNum !== undefined && CONNECTION_ERRORS.has(errorNum)) ||
     (driverCode !== undefined && (CONNECTION_CODES.has(driverCode) || NET_ERROR_CODE.test(driverCode))) ||

@@ -13,6 +13,7 @@ import { errorProperty, insertInto, isNetworkError, schemaVersionTableDdl, stand
 /** SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html */
 const UNIQUE_VIOLATION = '23505';
 const RETRYABLE_STATES = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+const MISSING_SCHEMA_STATES = new Set(['42P01', '42703']); // undefined_table, undefined_column
 const CONNECTION_STATES = new Set(['57P01', '57P02', '57P03', '53300']); // admin/crash shutdown, cannot connect now, too many connections
 /** pg's own client-side errors carry no code; their fixed messages are all there is. */
 const PG_CONNECTION_MESSAGES = [
@@ -128,6 +129,7 @@ SELECT token_key FROM doomed`;
       return { kind: 'unique-violation', code: state, constraint: typeof constraint === 'string' ? constraint : undefined };
     }
     if (state !== undefined && RETRYABLE_STATES.has(state)) return { kind: 'retryable', code: state };
+    if (state !== undefined && MISSING_SCHEMA_STATES.has(state)) return { kind: 'missing-schema', code: state };
     if ((state !== undefined && (state.startsWith('08') || CONNECTION_STATES.has(state))) || isNetworkError(error))
       return { kind: 'connection', code: state };
     const message = errorProperty(error, 'message');
