@@ -35,7 +35,9 @@ function client(): cassandra.Client {
   return shared;
 }
 
-const keyspaces = new KeyspaceRotation(client, 'tokenstore_conformance');
+// Keyspaces of this run only (named after the process), dropped at the end: two runs against one node
+// (a developer's beside CI's) never truncate each other's tables.
+const keyspaces = new KeyspaceRotation(client, `tokenstore_conformance_${process.pid}`);
 
 runConformanceSuite<CassandraStore>({
   name: 'cassandra',
@@ -47,7 +49,7 @@ runConformanceSuite<CassandraStore>({
       await CassandraStore.create({ client: driver, keyspace, createSchema: true }).then((store) => store.close());
   },
   teardown: async () => {
-    await keyspaces.drain();
+    await keyspaces.drop();
     await shared?.shutdown();
     await started?.stop();
   },

@@ -87,4 +87,10 @@ export class KeyspaceRotation {
   async drain(): Promise<void> {
     await Promise.allSettled(this.#emptying.values());
   }
+
+  /** Drains, then drops every keyspace of the rotation (they are this run's own). */
+  async drop(): Promise<void> {
+    await this.drain();
+    for (const keyspace of this.keyspaces) await this.client().execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+  }
 }
