@@ -1,20 +1,6 @@
-import { PROTECTED_KINDS, type TokenStore } from '@tokenstore/core';
+import type { TokenStore } from '@tokenstore/core';
 
-export { accessTokenRow, authorizationCodeRow, clientRow, refreshTokenRow } from '@tokenstore/conformance';
-
-/** Every row a store holds, of every kind, read through its own `scan` (the cache has no other storage to look at). */
-export async function scanAllRows(store: TokenStore): Promise<Array<Record<string, unknown>>> {
-  const rows: Array<Record<string, unknown>> = [];
-  for (const kind of PROTECTED_KINDS) {
-    let cursor: string | null = null;
-    do {
-      const page: { rows: object[]; cursor: string | null } = await store.scan(kind, { cursor, limit: 500 });
-      for (const row of page.rows) rows.push({ kind, ...row });
-      cursor = page.cursor;
-    } while (cursor !== null);
-  }
-  return rows;
-}
+export { accessTokenRow, authorizationCodeRow, clientRow, refreshTokenRow, scanAllRows } from '@tokenstore/conformance';
 
 /**
  * Wraps a store so every method call is counted (e.g. to prove a read was answered from a cache).

@@ -199,35 +199,26 @@ function checkServiceOptions(service: CliConfig['service'], protection: Protecti
   }
 }
 
+/** The variable behind each TokenService option the CLI sets (core names the option it refuses). */
+const SERVICE_FIELD_VARIABLES: Readonly<Record<string, string>> = {
+  'validity.applicationAccessToken': C.accessTokenValidity,
+  'validity.userAccessToken': C.userAccessTokenValidity,
+  'validity.refreshToken': C.refreshTokenValidity,
+  'validity.authorizationCode': C.codeValidity,
+  'refresh.gracePeriodSeconds': C.refreshGrace,
+  'refresh.maxReuseCount': C.refreshMaxReuse,
+  'retention.inactiveSeconds': C.retention,
+  'retention.expiredSeconds': C.expiredRetention,
+  'purge.intervalSeconds': C.purgeInterval,
+  'purge.batchSize': C.purgeBatchSize,
+  'purge.timeBudgetMs': C.purgeTimeBudget,
+  'purge.pauseMs': C.purgePause,
+};
+
 function variableOfServiceField(field: string, env: Environment): string {
-  switch (field) {
-    case 'validity.applicationAccessToken':
-      return C.accessTokenValidity;
-    case 'validity.userAccessToken':
-      return readString(env, C.userAccessTokenValidity) === undefined ? C.accessTokenValidity : C.userAccessTokenValidity;
-    case 'validity.refreshToken':
-      return C.refreshTokenValidity;
-    case 'validity.authorizationCode':
-      return C.codeValidity;
-    case 'refresh.gracePeriodSeconds':
-      return C.refreshGrace;
-    case 'refresh.maxReuseCount':
-      return C.refreshMaxReuse;
-    case 'retention.inactiveSeconds':
-      return C.retention;
-    case 'retention.expiredSeconds':
-      return C.expiredRetention;
-    case 'purge.intervalSeconds':
-      return C.purgeInterval;
-    case 'purge.batchSize':
-      return C.purgeBatchSize;
-    case 'purge.timeBudgetMs':
-      return C.purgeTimeBudget;
-    case 'purge.pauseMs':
-      return C.purgePause;
-    default:
-      return field || 'configuration';
-  }
+  // The user-token validity falls back to the access-token one when its own variable is unset.
+  if (field === 'validity.userAccessToken' && readString(env, C.userAccessTokenValidity) === undefined) return C.accessTokenValidity;
+  return SERVICE_FIELD_VARIABLES[field] ?? (field || 'configuration');
 }
 
 function stripUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {

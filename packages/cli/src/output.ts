@@ -1,3 +1,5 @@
+import type { ProtectedKind } from '@tokenstore/core';
+
 /** The small part of a writable stream the CLI writes to (`process.stdout`, or a test's collector). */
 export interface OutputStream {
   write(text: string): unknown;
@@ -29,3 +31,11 @@ export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return '—';
   return value.toLocaleString('en-US', { maximumFractionDigits: Number.isInteger(value) ? 0 : 1 });
 }
+
+/** How tables and progress bars name each kind of row. */
+export const KIND_LABELS: Readonly<Record<ProtectedKind, string>> = {
+  accessToken: 'access tokens',
+  refreshToken: 'refresh tokens',
+  authorizationCode: 'authorization codes',
+  client: 'client secrets',
+};

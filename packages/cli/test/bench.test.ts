@@ -1,5 +1,6 @@
 import { CacheStore } from '@tokenstore/cache';
 import { describe, expect, it } from 'vitest';
+import { isolatedDatabaseUrl } from '../../rdbms/test/support/isolated-database.js';
 import type { BenchReport } from '../src/index.js';
 import { cli } from './support/cli.js';
 
@@ -35,15 +36,8 @@ describe('tokenstore bench', () => {
   });
 
   it.skipIf(!POSTGRES_URL)('compares validation with the same SQL on the bare pg driver', async () => {
-    const pg = (await import('pg')).default;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    await admin.query('DROP SCHEMA IF EXISTS tokenstore_cli_bench CASCADE');
-    await admin.query('CREATE SCHEMA tokenstore_cli_bench');
-    await admin.end();
-    const url = new URL(POSTGRES_URL!);
-    url.searchParams.set('schema', 'tokenstore_cli_bench');
-    const env = { TOKENSTORE_URL: url.toString(), TOKENSTORE_MIGRATE: 'true' };
+    const url = await isolatedDatabaseUrl('postgres', POSTGRES_URL!, 'tokenstore_cli_bench');
+    const env = { TOKENSTORE_URL: url, TOKENSTORE_MIGRATE: 'true' };
     expect((await cli(['migrate'], { env })).code).toBe(0);
     const { code, stdout, stderr } = await cli(['bench', '--json', '--duration', '1', '--concurrency', '4', '--tokens', '50'], { env });
     expect(stderr).not.toContain('Error');

@@ -1,6 +1,5 @@
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { isolatedDatabaseUrl } from '../../rdbms/test/support/isolated-database.js';
 import type { MigrateReport, StartTokenServer, StatsReport } from '../src/index.js';
 import { cli, until } from './support/cli.js';
 
@@ -14,33 +13,6 @@ const CASSANDRA_URL = process.env.TOKENSTORE_TEST_CASSANDRA_URL;
 if (!POSTGRES_URL) console.log('[cli] postgres: migrate tests skipped — TOKENSTORE_TEST_POSTGRES_URL is not set');
 if (!MYSQL_URL) console.log('[cli] mysql: migrate tests skipped — TOKENSTORE_TEST_MYSQL_URL is not set');
 if (!CASSANDRA_URL) console.log('[cli] cassandra: migrate test skipped — TOKENSTORE_TEST_CASSANDRA_URL is not set');
-
-async function freshPostgresSchema(serverUrl: string): Promise<string> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${NAME} CASCADE`);
-    await client.query(`CREATE SCHEMA ${NAME}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(serverUrl);
-  url.searchParams.set('schema', NAME);
-  return url.toString();
-}
-
-async function freshMysqlDatabase(serverUrl: string): Promise<string> {
-  const connection = await mysql.createConnection({ uri: serverUrl });
-  try {
-    await connection.query(`DROP DATABASE IF EXISTS ${NAME}`);
-    await connection.query(`CREATE DATABASE ${NAME} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  } finally {
-    await connection.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${NAME}`;
-  return url.toString();
-}
 
 /** `serve` against the real store with a stand-in HTTP server, stopped once it has started. */
 async function serveOnce(env: Record<string, string>) {
@@ -83,12 +55,12 @@ describe('tokenstore migrate', () => {
     expect(result.stderr).toContain('npm install ibm_db');
   });
 
-  for (const [backend, serverUrl, fresh] of [
-    ['postgres', POSTGRES_URL, freshPostgresSchema],
-    ['mysql', MYSQL_URL, freshMysqlDatabase],
+  for (const [backend, serverUrl] of [
+    ['postgres', POSTGRES_URL],
+    ['mysql', MYSQL_URL],
   ] as const) {
     it.skipIf(!serverUrl)(`applies the ${backend} schema, and a second run finds it up to date`, async () => {
-      const url = await fresh(serverUrl!);
+      const url = await isolatedDatabaseUrl(backend, serverUrl!, NAME);
       const env = { TOKENSTORE_URL: url };
       const first = await cli(['migrate', '--json'], { env });
       expect(first.stderr).toBe('');

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProtector, ManualClock, TokenService } from '@tokenstore/core';
 import { createSqlStore, type SqlStore } from '@tokenstore/rdbms';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedDatabaseUrl } from '../../rdbms/test/support/isolated-database.js';
 import type { MigrateReport, PurgeReport, RewrapReport, StatsReport } from '../src/index.js';
 import { cli } from './support/cli.js';
 
@@ -30,17 +30,7 @@ describe.skipIf(!SERVER_URL)('operator workflow on PostgreSQL: migrate, stats, p
   const live: string[] = [];
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: SERVER_URL });
-    await admin.connect();
-    try {
-      await admin.query(`DROP SCHEMA IF EXISTS ${NAME} CASCADE`);
-      await admin.query(`CREATE SCHEMA ${NAME}`);
-    } finally {
-      await admin.end();
-    }
-    const target = new URL(SERVER_URL as string);
-    target.searchParams.set('schema', NAME);
-    url = target.toString();
+    url = await isolatedDatabaseUrl('postgres', SERVER_URL as string, NAME);
   });
 
   afterAll(async () => {

@@ -23,7 +23,7 @@ export { CLIENT_REDIRECT_URIS, ConformanceContext, type ServiceOverrides, SUITE_
 export { expectTokenStoreError } from './expect-error.js';
 export { PROTECTION_MODES } from './modes.js';
 export type { ConformanceCapabilities, ConformanceOptions, ProtectionModeCase, StoreContext } from './options.js';
-export { accessTokenRow, authorizationCodeRow, clientRow, ROW_DEFAULTS, refreshTokenRow } from './rows.js';
+export { accessTokenRow, authorizationCodeRow, clientRow, ROW_DEFAULTS, refreshTokenRow, scanAllRows } from './rows.js';
 export { SecrecyRecorder } from './secrecy-recorder.js';
 export { findPlaintextsAtRest, snapshotRows } from './storage-search.js';
 

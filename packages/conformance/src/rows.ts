@@ -2,11 +2,13 @@ import {
   computeReuseKey,
   generateGrantId,
   generateTokenValue,
+  PROTECTED_KINDS,
   type StoredAccessToken,
   type StoredAuthorizationCode,
   type StoredClient,
   type StoredRefreshToken,
   TokenState,
+  type TokenStore,
   UserType,
 } from '@tokenstore/core';
 
@@ -26,47 +28,38 @@ export const ROW_DEFAULTS = Object.freeze({
   authorizationCodeLifetimeMs: 300_000,
 });
 
-/** An ACTIVE access-token row. Its `reuseKey` follows the row's client, user and scopes unless overridden. */
-export function accessTokenRow(now: number, overrides: Partial<StoredAccessToken> = {}): StoredAccessToken {
-  const key = overrides.key ?? generateTokenValue();
-  const consumerKey = overrides.consumerKey ?? ROW_DEFAULTS.consumerKey;
-  const userId = overrides.userId ?? ROW_DEFAULTS.userId;
-  const userType = overrides.userType ?? UserType.ApplicationUser;
-  const scopes = overrides.scopes ?? ['read'];
-  return {
-    key,
-    value: key,
-    consumerKey,
-    userId,
-    userType,
-    scopes,
-    grantId: generateGrantId(),
-    state: TokenState.Active,
-    issuedAt: now,
-    expiresAt: now + ROW_DEFAULTS.accessTokenLifetimeMs,
-    stateChangedAt: now,
-    reuseKey: computeReuseKey(consumerKey, userId, userType, scopes),
-    exclusive: false,
-    grantType: 'password',
-    ...overrides,
-  };
-}
-
-/** An ACTIVE refresh-token row, never rotated. */
-export function refreshTokenRow(now: number, overrides: Partial<StoredRefreshToken> = {}): StoredRefreshToken {
-  const key = overrides.key ?? generateTokenValue();
+/** The fields every token kind shares: an ACTIVE row issued at `now`, a fresh key (= value) and grant. */
+function tokenFields(now: number, lifetimeMs: number, scopes: string[], key: string) {
   return {
     key,
     value: key,
     consumerKey: ROW_DEFAULTS.consumerKey,
     userId: ROW_DEFAULTS.userId,
     userType: UserType.ApplicationUser,
-    scopes: ['read'],
+    scopes,
     grantId: generateGrantId(),
     state: TokenState.Active,
     issuedAt: now,
-    expiresAt: now + ROW_DEFAULTS.refreshTokenLifetimeMs,
+    expiresAt: now + lifetimeMs,
     stateChangedAt: now,
+  };
+}
+
+/** An ACTIVE access-token row. Its `reuseKey` follows the row's client, user and scopes unless overridden. */
+export function accessTokenRow(now: number, overrides: Partial<StoredAccessToken> = {}): StoredAccessToken {
+  const base = { ...tokenFields(now, ROW_DEFAULTS.accessTokenLifetimeMs, ['read'], overrides.key ?? generateTokenValue()), ...overrides };
+  return {
+    reuseKey: computeReuseKey(base.consumerKey, base.userId, base.userType, base.scopes),
+    exclusive: false,
+    grantType: 'password',
+    ...base,
+  };
+}
+
+/** An ACTIVE refresh-token row, never rotated. */
+export function refreshTokenRow(now: number, overrides: Partial<StoredRefreshToken> = {}): StoredRefreshToken {
+  return {
+    ...tokenFields(now, ROW_DEFAULTS.refreshTokenLifetimeMs, ['read'], overrides.key ?? generateTokenValue()),
     rotatedAt: null,
     reuseCount: 0,
     ...overrides,
@@ -75,19 +68,8 @@ export function refreshTokenRow(now: number, overrides: Partial<StoredRefreshTok
 
 /** An ACTIVE authorization-code row without redirect URI, PKCE challenge or nonce. */
 export function authorizationCodeRow(now: number, overrides: Partial<StoredAuthorizationCode> = {}): StoredAuthorizationCode {
-  const key = overrides.key ?? generateTokenValue();
   return {
-    key,
-    value: key,
-    consumerKey: ROW_DEFAULTS.consumerKey,
-    userId: ROW_DEFAULTS.userId,
-    userType: UserType.ApplicationUser,
-    scopes: ['openid'],
-    grantId: generateGrantId(),
-    state: TokenState.Active,
-    issuedAt: now,
-    expiresAt: now + ROW_DEFAULTS.authorizationCodeLifetimeMs,
-    stateChangedAt: now,
+    ...tokenFields(now, ROW_DEFAULTS.authorizationCodeLifetimeMs, ['openid'], overrides.key ?? generateTokenValue()),
     redirectUri: null,
     codeChallenge: null,
     codeChallengeMethod: null,
@@ -110,4 +92,21 @@ export function clientRow(now: number, overrides: Partial<StoredClient> = {}): S
     updatedAt: now,
     ...overrides,
   };
+}
+
+/**
+ * Every row a store holds, of every kind (clients included), read through its own `scan` primitive,
+ * each tagged with its `kind`: works on any backend, for inspection and "nothing was stored" checks.
+ */
+export async function scanAllRows(store: TokenStore): Promise<Array<Record<string, unknown>>> {
+  const rows: Array<Record<string, unknown>> = [];
+  for (const kind of PROTECTED_KINDS) {
+    let cursor: string | null = null;
+    do {
+      const page: { rows: object[]; cursor: string | null } = await store.scan(kind, { cursor, limit: 500 });
+      for (const row of page.rows) rows.push({ kind, ...row });
+      cursor = page.cursor;
+    } while (cursor !== null);
+  }
+  return rows;
 }

@@ -110,3 +110,17 @@ export class DriverUnavailableError extends TokenStoreError {
 export function isTokenStoreError(error: unknown, code?: ErrorCode): error is TokenStoreError {
   return error instanceof TokenStoreError && (code === undefined || error.code === code);
 }
+
+/**
+ * What `work` resolves to, or `fallback` when it fails with `INVALID_INPUT`: for callers that treat a
+ * malformed presented value (a token, code or secret from a request) as simply not found, as OAuth2
+ * endpoints do. Every other error passes through.
+ */
+export async function unlessInvalidInput<T, F>(work: Promise<T>, fallback: F): Promise<T | F> {
+  try {
+    return await work;
+  } catch (error) {
+    if (isTokenStoreError(error, ErrorCode.InvalidInput)) return fallback;
+    throw error;
+  }
+}

@@ -1,13 +1,13 @@
-import type {
-  ProtectedKind,
-  StoredAccessToken,
-  StoredAuthorizationCode,
-  StoredClient,
-  StoredRefreshToken,
-  StoredRowByKind,
-  TokenKind,
+import {
+  type ProtectedKind,
+  type StoredAccessToken,
+  type StoredAuthorizationCode,
+  type StoredClient,
+  type StoredRefreshToken,
+  type StoredRowByKind,
+  type TokenKind,
   TokenState,
-  UserType,
+  type UserType,
 } from './types.js';
 
 /** What a backend can and cannot do; the service and the conformance suite read these. */
@@ -196,6 +196,16 @@ export function matchesRevocationFilter(
       (filter.consumerKey === undefined || row.consumerKey === filter.consumerKey)
     );
   return row.consumerKey === filter.consumerKey;
+}
+
+/** True when `row` has an expiry and it has passed at `now` (an expiry of `null` never passes). */
+export function isExpired(row: { expiresAt: number | null }, now: number): boolean {
+  return row.expiresAt !== null && row.expiresAt <= now;
+}
+
+/** The state a caller sees at `now`: `EXPIRED` for an ACTIVE row past its expiry, else the stored state. */
+export function effectiveState(row: { state: TokenState; expiresAt: number | null }, now: number): TokenState {
+  return row.state === TokenState.Active && isExpired(row, now) ? TokenState.Expired : row.state;
 }
 
 /** True when a purge with `criteria` may delete `row` (the one definition of {@link PurgeCriteria}). */

@@ -8,6 +8,7 @@ import {
   MisconfigurationError,
   NotFoundError,
   TokenStoreError,
+  unlessInvalidInput,
 } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
 
@@ -114,5 +115,18 @@ describe('isTokenStoreError', () => {
     expect(isTokenStoreError({ code: 'INVALID_INPUT', message: 'look-alike' })).toBe(false);
     expect(isTokenStoreError(undefined)).toBe(false);
     expect(isTokenStoreError('INVALID_INPUT')).toBe(false);
+  });
+});
+
+describe('unlessInvalidInput', () => {
+  it('passes the result through', async () => {
+    expect(await unlessInvalidInput(Promise.resolve('row'), null)).toBe('row');
+  });
+
+  it('answers the fallback for INVALID_INPUT only', async () => {
+    expect(await unlessInvalidInput(Promise.reject(new InvalidInputError('token', 'is empty')), false)).toBe(false);
+    const unavailable = new BackendUnavailableError('down');
+    await expect(unlessInvalidInput(Promise.reject(unavailable), false)).rejects.toBe(unavailable);
+    await expect(unlessInvalidInput(Promise.reject(new Error('boom')), null)).rejects.toThrow('boom');
   });
 });

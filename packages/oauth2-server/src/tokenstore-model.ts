@@ -1,13 +1,5 @@
 import type OAuth2Server from '@node-oauth/oauth2-server';
-import {
-  ErrorCode,
-  type IssuedTokens,
-  isTokenStoreError,
-  normalizeScopes,
-  type TokenService,
-  TokenState,
-  UserType,
-} from '@tokenstore/core';
+import { type IssuedTokens, normalizeScopes, type TokenService, TokenState, UserType, unlessInvalidInput } from '@tokenstore/core';
 import { toOAuthError } from './errors.js';
 import { type ResolvedModelOptions, resolveModelOptions, type TokenStoreModelOptions, type TokenStoreUser } from './options.js';
 import { isAllowedRedirectUri } from './redirect-uris.js';
@@ -87,22 +79,12 @@ export class TokenStoreModel
     });
   }
 
-  async #verifySecret(clientId: string, secret: string): Promise<boolean> {
-    try {
-      return await this.service.verifyClientSecret(clientId, secret);
-    } catch (error) {
-      if (isTokenStoreError(error, ErrorCode.InvalidInput)) return false;
-      throw error;
-    }
+  #verifySecret(clientId: string, secret: string): Promise<boolean> {
+    return unlessInvalidInput(this.service.verifyClientSecret(clientId, secret), false);
   }
 
-  async #clientInfo(clientId: string) {
-    try {
-      return await this.service.getClient(clientId);
-    } catch (error) {
-      if (isTokenStoreError(error, ErrorCode.InvalidInput)) return null;
-      throw error;
-    }
+  #clientInfo(clientId: string) {
+    return unlessInvalidInput(this.service.getClient(clientId), null);
   }
 
   /** Client credentials: the user is the application itself. */
@@ -177,7 +159,7 @@ export class TokenStoreModel
   /** An ACTIVE, unexpired access token (resource requests); `false` for anything else, malformed values included. */
   async getAccessToken(accessToken: string): Promise<OAuth2Server.Token | false> {
     return this.#translate(async () => {
-      const info = await this.#orNullOnBadInput(() => this.service.validateAccessToken(accessToken));
+      const info = await unlessInvalidInput(this.service.validateAccessToken(accessToken), null);
       if (!info) return false;
       return {
         accessToken,
@@ -228,7 +210,7 @@ export class TokenStoreModel
       const context = this.#contexts.get(token.user);
       if (context?.grant === 'refresh_token' && context.refreshToken === token.refreshToken) return true;
       if (typeof token.refreshToken !== 'string') return false;
-      return this.#orFalseOnBadInput(() => this.service.revokeRefreshToken(token.refreshToken as string));
+      return unlessInvalidInput(this.service.revokeRefreshToken(token.refreshToken), false);
     });
   }
 
@@ -365,24 +347,6 @@ export class TokenStoreModel
       return await work();
     } catch (error) {
       throw toOAuthError(error);
-    }
-  }
-
-  async #orNullOnBadInput<T>(work: () => Promise<T | null>): Promise<T | null> {
-    try {
-      return await work();
-    } catch (error) {
-      if (isTokenStoreError(error, ErrorCode.InvalidInput)) return null;
-      throw error;
-    }
-  }
-
-  async #orFalseOnBadInput(work: () => Promise<boolean>): Promise<boolean> {
-    try {
-      return await work();
-    } catch (error) {
-      if (isTokenStoreError(error, ErrorCode.InvalidInput)) return false;
-      throw error;
     }
   }
 }

@@ -32,6 +32,20 @@ export function createServerContext(options: TokenServerOptions): ServerContext 
 }
 
 /**
+ * A framework request carrying `body` as a parsed form: the server reads and checks the HTTP body
+ * itself (limits, one client authentication method), so the framework only sees the result. Its
+ * request checks want a form content type and a non-zero length.
+ */
+export function frameworkRequest(body: Record<string, string>): OAuth2Server.Request {
+  return new OAuth2Server.Request({
+    method: 'POST',
+    query: {},
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '1' },
+    body,
+  });
+}
+
+/**
  * The authenticated client of a /revoke or /introspect request (Basic or form fields, secret
  * required), through the adapter's `getClient` (constant-time secret check in the service).
  */
@@ -41,8 +55,7 @@ export async function authenticateClient(
   parameters: Parameters,
 ): Promise<OAuth2Server.Client> {
   const presented = presentedClient(req, parameters);
-  if (!presented) throw invalidClient('client authentication is required');
-  if (!presented.secret) throw invalidClient('client authentication is required');
+  if (!presented?.secret) throw invalidClient('client authentication is required');
   const client = await context.model.getClient(presented.id, presented.secret);
   if (!client) throw invalidClient('client authentication failed');
   return client;

@@ -28,7 +28,10 @@ const LOGGED_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD',
  * failure becomes an OAuth2 error answer.
  */
 export function createTokenRequestHandler(options: TokenServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const context = createServerContext(options);
+  return handlerFor(createServerContext(options));
+}
+
+function handlerFor(context: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     // handle() answers every failure itself; this catch only guards against a throwing log callback.
     handle(context, req, res).catch(() => {
@@ -96,12 +99,12 @@ function answerError(req: IncomingMessage, res: ServerResponse, error: HttpError
  * `POST /introspect`, `GET /health`) on `host:port`; resolves once it listens.
  */
 export async function startTokenServer(options: TokenServerOptions): Promise<RunningTokenServer> {
-  const handler = createTokenRequestHandler(options);
-  const host = options.host ?? '127.0.0.1';
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
+  const context = createServerContext(options);
+  const { host, port: requestedPort } = context.options;
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, handlerFor(context));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8080, host, () => {
+    server.listen(requestedPort, host, () => {
       server.off('error', reject);
       resolve();
     });

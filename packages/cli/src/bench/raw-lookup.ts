@@ -33,7 +33,13 @@ export async function rawLookupFor(store: TokenStore, url: string | undefined): 
   if (!(inner instanceof SqlStore) || url === undefined) return undefined;
   const parsed = parseDatabaseUrl(url);
   const template = inner.statements.tokens.accessToken.selectByKey;
-  const sqlOf = (key: string) => template.bind({ key });
+  // The statement bound to a key, sent as is: the same text and parameters the store sends.
+  const queryOf =
+    (pool: { query(sql: string, params: unknown[]): Promise<unknown> }) =>
+    (key: string): Promise<unknown> => {
+      const statement = template.bind({ key });
+      return pool.query(statement.sql, [...statement.params]);
+    };
   if (parsed.kind === 'postgres') {
     const pg = await loadDriver<PgModule>('pg', { backend: 'postgres' });
     const pool = new pg.Pool({
@@ -42,14 +48,7 @@ export async function rawLookupFor(store: TokenStore, url: string | undefined): 
       ...(parsed.schema === undefined ? {} : { options: `-c search_path=${parsed.schema}` }),
     });
     pool.on('error', () => undefined);
-    return {
-      description: 'pg Pool.query, same SQL',
-      lookup: (key) => {
-        const statement = sqlOf(key);
-        return pool.query(statement.sql, [...statement.params]);
-      },
-      close: () => pool.end(),
-    };
+    return { description: 'pg Pool.query, same SQL', lookup: queryOf(pool), close: () => pool.end() };
   }
   if (parsed.kind === 'mysql') {
     const mysql = await loadDriver<Mysql2Module>('mysql2/promise', { packageName: 'mysql2', backend: 'mysql' });
@@ -57,14 +56,7 @@ export async function rawLookupFor(store: TokenStore, url: string | undefined): 
       uri: parsed.connectionUrl.toString(),
       ...(parsed.poolSize === undefined ? {} : { connectionLimit: parsed.poolSize }),
     });
-    return {
-      description: 'mysql2 pool.query, same SQL',
-      lookup: (key) => {
-        const statement = sqlOf(key);
-        return pool.query(statement.sql, [...statement.params]);
-      },
-      close: () => pool.end(),
-    };
+    return { description: 'mysql2 pool.query, same SQL', lookup: queryOf(pool), close: () => pool.end() };
   }
   return undefined;
 }

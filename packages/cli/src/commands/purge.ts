@@ -1,7 +1,7 @@
 import { isPurgeable, type KindCounts, TOKEN_KINDS, type TokenService } from '@tokenstore/core';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { formatNumber, writeJson, writeTable } from '../output.js';
+import { formatNumber, KIND_LABELS, writeJson, writeTable } from '../output.js';
 import { createProgressBar } from '../progress.js';
 import { forEachRow } from '../scan-rows.js';
 
@@ -28,12 +28,6 @@ export interface PurgeReport {
   /** Purgeable rows counted before the first run (`null` with `--no-count`). */
   counted: number | null;
 }
-
-const LABELS: Record<keyof KindCounts, string> = {
-  accessToken: 'access tokens',
-  refreshToken: 'refresh tokens',
-  authorizationCode: 'authorization codes',
-};
 
 /**
  * `tokenstore purge`: deletes expired rows and revoked/inactive rows past the retention window, with
@@ -98,7 +92,7 @@ export async function purgeCommand(context: CommandContext, options: PurgeComman
       writeTable(
         context.stdout,
         ['kind', 'removed'],
-        [...TOKEN_KINDS.map((kind) => [LABELS[kind], removed[kind]]), ['total', report.total]],
+        [...TOKEN_KINDS.map((kind) => [KIND_LABELS[kind], removed[kind]]), ['total', report.total]],
       );
       context.stdout.write(
         `\n${formatNumber(report.total)} rows removed in ${runs} run(s), ${batches} batch(es), ${formatNumber(report.durationMs)} ms${backlog ? ' — stopped by --max-runs, rows are left' : ''}\n`,

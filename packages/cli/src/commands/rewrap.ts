@@ -9,7 +9,7 @@ import {
 } from '@tokenstore/core';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { formatNumber, writeJson, writeTable } from '../output.js';
+import { formatNumber, KIND_LABELS, writeJson, writeTable } from '../output.js';
 import { createProgressBar } from '../progress.js';
 import { forEachRow } from '../scan-rows.js';
 
@@ -34,13 +34,6 @@ export interface RewrapReport extends RewrapSummary {
   /** Whether the checkpoint file was removed (the pass completed). */
   checkpointCleared: boolean;
 }
-
-const LABELS: Record<ProtectedKind, string> = {
-  accessToken: 'access tokens',
-  refreshToken: 'refresh tokens',
-  authorizationCode: 'authorization codes',
-  client: 'client secrets',
-};
 
 /**
  * `tokenstore rewrap`: converts stored rows from the older protection modes and keys (the fallback
@@ -81,7 +74,7 @@ export async function rewrapCommand(context: CommandContext, options: RewrapComm
       converted[event.kind] = event.converted;
       const value = sumOf(done);
       if (total !== null && value > total) bar.setTotal(value);
-      bar.update(value, { kind: LABELS[event.kind], converted: sumOf(converted), rate: Math.round(event.ratePerSecond) });
+      bar.update(value, { kind: KIND_LABELS[event.kind], converted: sumOf(converted), rate: Math.round(event.ratePerSecond) });
     };
     service.events.on('rewrap:progress', onProgress);
     let summary: RewrapSummary;
@@ -126,7 +119,7 @@ function printSummary(context: CommandContext, report: RewrapReport, kinds: Prot
     context.stdout,
     ['kind', ...columns],
     [
-      ...kinds.map((kind) => [LABELS[kind], ...columns.map((column) => report.counts[kind][column])]),
+      ...kinds.map((kind) => [KIND_LABELS[kind], ...columns.map((column) => report.counts[kind][column])]),
       ['total', ...columns.map((column) => report.totals[column])],
     ],
   );

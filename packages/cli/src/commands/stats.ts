@@ -1,7 +1,7 @@
-import { type Clock, TOKEN_KINDS, TOKEN_STATES, type TokenKind, type TokenState, type TokenStore } from '@tokenstore/core';
+import { type Clock, effectiveState, TOKEN_KINDS, TOKEN_STATES, type TokenKind, type TokenState, type TokenStore } from '@tokenstore/core';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { writeJson, writeTable } from '../output.js';
+import { KIND_LABELS, writeJson, writeTable } from '../output.js';
 import { forEachRow } from '../scan-rows.js';
 
 /** Rows of one kind by state. `EXPIRED` counts ACTIVE rows past their expiry too (what validation sees). */
@@ -15,12 +15,6 @@ export interface StatsReport {
   tokens: Record<TokenKind, StateCounts>;
   clients: number;
 }
-
-const LABELS: Record<TokenKind, string> = {
-  accessToken: 'access tokens',
-  refreshToken: 'refresh tokens',
-  authorizationCode: 'authorization codes',
-};
 
 /**
  * Counts tokens by kind and state through the store's `scan` primitive (there is no count in the store
@@ -36,8 +30,7 @@ export async function collectStats(store: TokenStore, clock: Clock, signal?: Abo
       store,
       kind,
       (row) => {
-        const expired = row.expiresAt !== null && row.expiresAt <= now;
-        counts[row.state === 'ACTIVE' && expired ? 'EXPIRED' : row.state]++;
+        counts[effectiveState(row, now)]++;
         counts.total++;
         if (row.expiresAt === null) counts.neverExpires++;
       },
@@ -70,7 +63,7 @@ export async function statsCommand(context: CommandContext, options: { json?: bo
     ['kind', ...TOKEN_STATES, 'total', 'never expire'],
     TOKEN_KINDS.map((kind) => {
       const counts = report.tokens[kind];
-      return [LABELS[kind], ...TOKEN_STATES.map((state) => counts[state]), counts.total, counts.neverExpires];
+      return [KIND_LABELS[kind], ...TOKEN_STATES.map((state) => counts[state]), counts.total, counts.neverExpires];
     }),
   );
   context.stdout.write(`\nclients: ${report.clients}\n`);

@@ -4,7 +4,7 @@ import { TokenStoreEventEmitter } from '../events.js';
 import { PlainProtector } from '../protection/plain-protector.js';
 import type { Protector } from '../protection/protector.js';
 import { Purger } from '../purge/purger.js';
-import type { RevocationCounts, RevocationFilter, TokenStore } from '../store.js';
+import { effectiveState, isExpired, type RevocationCounts, type RevocationFilter, type TokenStore } from '../store.js';
 import {
   type StoredAccessToken,
   type StoredAuthorizationCode,
@@ -55,10 +55,6 @@ import {
 /** Minimum length of a caller-supplied consumer secret. */
 export const MIN_CLIENT_SECRET_LENGTH = 32;
 const REUSE_ATTEMPTS = 8;
-
-function isExpired(row: { expiresAt: number | null }, now: number): boolean {
-  return row.expiresAt !== null && row.expiresAt <= now;
-}
 
 function expiryFrom(now: number, validitySeconds: number): number | null {
   return validitySeconds < 0 ? null : now + validitySeconds * 1000;
@@ -805,11 +801,6 @@ function validateOverrides(value: unknown): ValidityOverrides {
   const unknown = Object.keys(v).filter((k) => !(k in out) && v[k as keyof ValidityOverrides] !== undefined);
   if (unknown.length > 0) throw new InvalidInputError('validity', `unknown field ${unknown[0]}`);
   return out;
-}
-
-/** The state a caller sees: `EXPIRED` for an ACTIVE row past its expiry, whatever is stored. */
-function effectiveState(row: { state: TokenState; expiresAt: number | null }, now: number): TokenState {
-  return row.state === TokenState.Active && isExpired(row, now) ? TokenState.Expired : row.state;
 }
 
 // Written out field by field, not spread from a shared helper: validation returns this on its hot path,

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { CacheStore } from '@tokenstore/cache';
+import { scanAllRows } from '@tokenstore/conformance';
 import { ManualClock, TokenService, type TokenServiceOptions, type TokenStore } from '@tokenstore/core';
 import { TokenStoreModel, type TokenStoreModelOptions } from '@tokenstore/oauth2-server';
 
@@ -111,16 +112,7 @@ export function pkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-/** Every row of every kind in the store, through its scan (works on any backend). */
+/** How many rows of every kind the store holds (any backend). */
 export async function countRows(store: TokenStore): Promise<number> {
-  let total = 0;
-  for (const kind of ['accessToken', 'refreshToken', 'authorizationCode', 'client'] as const) {
-    let cursor: string | null = null;
-    do {
-      const page: { rows: unknown[]; cursor: string | null } = await store.scan(kind, { cursor, limit: 500 });
-      total += page.rows.length;
-      cursor = page.cursor;
-    } while (cursor !== null);
-  }
-  return total;
+  return (await scanAllRows(store)).length;
 }

@@ -2,6 +2,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { ALL_TABLES, createSqlStore, type SqlStore, type SqlStoreSettings } from '../../src/index.js';
 import type { TestBackend } from './environment.js';
+import { isolatedDatabaseUrl } from './isolated-database.js';
 
 /** Runs raw SQL on the test database, with the dialect's own placeholders. */
 export type RawQuery = (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -24,7 +25,7 @@ export class TestDatabase {
 
   /** Creates an empty schema/database `name` (dropping any previous one); `migrate` applies the schema files. */
   static async open(backend: TestBackend, serverUrl: string, name: string, options: { migrate?: boolean; poolSize?: number } = {}) {
-    await (backend === 'postgres' ? recreatePostgresSchema(serverUrl, name) : recreateMysqlDatabase(serverUrl, name));
+    await isolatedDatabaseUrl(backend, serverUrl, name);
     const database = await TestDatabase.connect(backend, serverUrl, name, options.poolSize);
     if (options.migrate ?? true) {
       const store = await database.createStore();
@@ -68,25 +69,6 @@ export class TestDatabase {
   }
 }
 
-async function recreatePostgresSchema(serverUrl: string, name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    // Test files dropping their schemas at the same moment can deadlock on shared catalog rows.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
-        await admin.query(`CREATE SCHEMA ${name}`);
-        return;
-      } catch (error) {
-        if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
-      }
-    }
-  } finally {
-    await admin.end();
-  }
-}
-
 function connectPostgres(serverUrl: string, name: string, poolSize: number): TestDatabase {
   const pool = new pg.Pool({ connectionString: serverUrl, options: `-c search_path=${name}`, max: poolSize });
   // Tests that kill backends leave idle clients that report here; the pool drops them.
@@ -95,16 +77,6 @@ function connectPostgres(serverUrl: string, name: string, poolSize: number): Tes
   url.searchParams.set('schema', name);
   const query: RawQuery = async (sql, params) => (await pool.query(sql, params)).rows;
   return new TestDatabase('postgres', name, url.toString(), pool, query);
-}
-
-async function recreateMysqlDatabase(serverUrl: string, name: string): Promise<void> {
-  const admin = await mysql.createConnection({ uri: serverUrl });
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  } finally {
-    await admin.end();
-  }
 }
 
 function connectMysql(serverUrl: string, name: string, poolSize: number): TestDatabase {

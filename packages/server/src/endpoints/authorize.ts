@@ -4,7 +4,7 @@ import { isAllowedRedirectUri } from '@tokenstore/oauth2-server';
 import { queryParameters, type Parameters as RequestParameters, readParameters } from '../http/body.js';
 import { HttpError } from '../http/http-error.js';
 import { sendHtml, sendRedirect } from '../http/respond.js';
-import type { ServerContext } from '../server-context.js';
+import { frameworkRequest, type ServerContext } from '../server-context.js';
 import { errorPage, loginPage } from './login-page.js';
 
 /** The authorization-request parameters carried from the login page back to the POST. */
@@ -154,20 +154,14 @@ async function completeLogin(context: ServerContext, request: VerifiedRequest, r
       base.saveAuthorizationCode(request.redirectUriGiven ? code : { ...code, redirectUri: '' }, c, u),
     getAccessToken: base.getAccessToken.bind(base),
   };
-  const body: Record<string, string> = { redirect_uri: request.redirectUri };
-  for (const field of REQUEST_FIELDS) if (parameters[field] !== undefined) body[field] = parameters[field];
-  const frameworkRequest = new OAuth2Server.Request({
-    method: 'POST',
-    query: {},
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '1' },
-    body,
-  });
+  // A redirect_uri the request named equals the verified one; a request that named none gets it too.
+  const body = { ...hiddenFields(parameters), redirect_uri: request.redirectUri };
   const response = new OAuth2Server.Response();
   let failure: string | undefined;
   try {
     // server.authorize() merges these over the constructor's options, the model included (lib/server.js).
     const options = { model, authenticateHandler: { handle: () => ({ id: userId }) }, allowEmptyState: true };
-    await context.oauth.authorize(frameworkRequest, response, options as OAuth2Server.AuthorizeOptions);
+    await context.oauth.authorize(frameworkRequest(body), response, options as OAuth2Server.AuthorizeOptions);
   } catch (error) {
     failure = error instanceof OAuth2Server.OAuthError ? error.name : 'server_error';
   }

@@ -1,4 +1,11 @@
-import { ErrorCode, isTokenStoreError, type TokenService, TokenState, type UserType } from '@tokenstore/core';
+import {
+  type AccessTokenInfo,
+  type RefreshTokenInfo,
+  type TokenService,
+  TokenState,
+  type UserType,
+  unlessInvalidInput,
+} from '@tokenstore/core';
 
 /** A presented token as found in the store: its kind and what introspection and revocation need. */
 export interface FoundToken {
@@ -27,21 +34,9 @@ export async function findToken(service: TokenService, token: string, hint: stri
 }
 
 async function lookup(service: TokenService, kind: FoundToken['kind'], token: string): Promise<FoundToken | null> {
-  try {
-    const info = kind === 'access_token' ? await service.inspectAccessToken(token) : await service.inspectRefreshToken(token);
-    if (!info) return null;
-    return {
-      kind,
-      consumerKey: info.consumerKey,
-      userId: info.userId,
-      userType: info.userType,
-      scopes: info.scopes,
-      issuedAt: info.issuedAt,
-      expiresAt: info.expiresAt,
-      active: info.state === TokenState.Active,
-    };
-  } catch (error) {
-    if (isTokenStoreError(error, ErrorCode.InvalidInput)) return null;
-    throw error;
-  }
+  const inspect = kind === 'access_token' ? service.inspectAccessToken(token) : service.inspectRefreshToken(token);
+  const info = await unlessInvalidInput<AccessTokenInfo | RefreshTokenInfo | null, null>(inspect, null);
+  if (!info) return null;
+  const { consumerKey, userId, userType, scopes, issuedAt, expiresAt, state } = info;
+  return { kind, consumerKey, userId, userType, scopes, issuedAt, expiresAt, active: state === TokenState.Active };
 }

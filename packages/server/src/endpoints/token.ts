@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { readParameters } from '../http/body.js';
 import { presentedClient } from '../http/client-credentials.js';
-import { NO_STORE, sendJson } from '../http/respond.js';
-import { fromOAuthError, type ServerContext } from '../server-context.js';
+import { sendJson } from '../http/respond.js';
+import { frameworkRequest, fromOAuthError, type ServerContext } from '../server-context.js';
 
 /**
  * `POST /token` (RFC 6749 §3.2): client_credentials, password, authorization_code (PKCE) and
@@ -19,18 +19,12 @@ export async function tokenEndpoint(context: ServerContext, req: IncomingMessage
     body.client_id = client.id;
     if (client.secret !== undefined) body.client_secret = client.secret;
   }
-  const request = new OAuth2Server.Request({
-    method: 'POST',
-    query: {},
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '1' },
-    body,
-  });
   const response = new OAuth2Server.Response();
   try {
-    await context.oauth.token(request, response);
+    await context.oauth.token(frameworkRequest(body), response);
   } catch (error) {
     throw fromOAuthError(error);
   }
-  sendJson(res, 200, response.body, NO_STORE);
+  sendJson(res, 200, response.body); // with Cache-Control: no-store, as every JSON answer
   return undefined;
 }

@@ -2,6 +2,7 @@ import { CacheStore } from '@tokenstore/cache';
 import { CassandraStore, CONSISTENCY_PRESETS } from '@tokenstore/cassandra';
 import type { TokenStore } from '@tokenstore/core';
 import { createSqlStore } from '@tokenstore/rdbms';
+import { isolatedDatabaseUrl } from '../../../rdbms/test/support/isolated-database.js';
 
 /** A backend the end-to-end suite runs on: a reason to skip, or a way to open a store. */
 export interface TestBackend {
@@ -25,20 +26,7 @@ export function postgresBackend(): TestBackend {
   if (!url) return { name: 'postgres', skip: 'TOKENSTORE_TEST_POSTGRES_URL is not set', openStore: unavailable };
   return {
     name: 'postgres',
-    openStore: async () => {
-      const pg = (await import('pg')).default;
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS ${ISOLATED_NAME} CASCADE`);
-        await admin.query(`CREATE SCHEMA ${ISOLATED_NAME}`);
-      } finally {
-        await admin.end();
-      }
-      const target = new URL(url);
-      target.searchParams.set('schema', ISOLATED_NAME);
-      return createSqlStore({ url: target.toString(), migrate: true });
-    },
+    openStore: async () => createSqlStore({ url: await isolatedDatabaseUrl('postgres', url, ISOLATED_NAME), migrate: true }),
   };
 }
 
@@ -47,19 +35,7 @@ export function mysqlBackend(): TestBackend {
   if (!url) return { name: 'mysql', skip: 'TOKENSTORE_TEST_MYSQL_URL is not set', openStore: unavailable };
   return {
     name: 'mysql',
-    openStore: async () => {
-      const mysql = (await import('mysql2/promise')).default;
-      const admin = await mysql.createConnection({ uri: url });
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${ISOLATED_NAME}`);
-        await admin.query(`CREATE DATABASE ${ISOLATED_NAME} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-      } finally {
-        await admin.end();
-      }
-      const target = new URL(url);
-      target.pathname = `/${ISOLATED_NAME}`;
-      return createSqlStore({ url: target.toString(), migrate: true });
-    },
+    openStore: async () => createSqlStore({ url: await isolatedDatabaseUrl('mysql', url, ISOLATED_NAME), migrate: true }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { scanAllRows } from '@tokenstore/conformance';
 import { TokenService, type TokenServiceOptions, type TokenStore } from '@tokenstore/core';
 import { type RunningTokenServer, startTokenServer, type TokenServerOptions } from '@tokenstore/server';
 import * as oauth from 'oauth4webapi';
@@ -138,18 +139,9 @@ function decodeHtml(value: string): string {
   return value.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
 }
 
-/** Every row of every kind in the store, through its scan (works on any backend). */
+/** How many rows of every kind the store holds (any backend). */
 export async function countRows(store: TokenStore): Promise<number> {
-  let total = 0;
-  for (const kind of ['accessToken', 'refreshToken', 'authorizationCode', 'client'] as const) {
-    let cursor: string | null = null;
-    do {
-      const page: { rows: unknown[]; cursor: string | null } = await store.scan(kind, { cursor, limit: 1000 });
-      total += page.rows.length;
-      cursor = page.cursor;
-    } while (cursor !== null);
-  }
-  return total;
+  return (await scanAllRows(store)).length;
 }
 
 /** Introspects `token` as the fixture's client. */
