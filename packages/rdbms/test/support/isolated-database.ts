@@ -7,7 +7,8 @@ import pg from 'pg';
  * `TOKENSTORE_URL`). Each test file passes a name of its own, so files running in parallel never see
  * each other's rows. The one copy for every package's database tests (rdbms, server, cli).
  */
-export async function isolatedDatabaseUrl(backend: 'postgres' | 'mysql', serverUrl: string, name: string): Promise<string> {
+export async function isolatedDatabaseUrl(backend: 'postgres' | 'mysql', serverUrl: string, requested: string): Promise<string> {
+  const name = namespacedDatabaseName(requested);
   const url = new URL(serverUrl);
   if (backend === 'postgres') {
     await recreatePostgresSchema(serverUrl, name);
@@ -17,6 +18,18 @@ export async function isolatedDatabaseUrl(backend: 'postgres' | 'mysql', serverU
     url.pathname = `/${name}`;
   }
   return url.toString();
+}
+
+/**
+ * `name`, suffixed with `TOKENSTORE_TEST_NAMESPACE` when that is set (letters, digits, `_`), so two
+ * checkouts running their suites on one database server at the same time never share a schema.
+ */
+export function namespacedDatabaseName(name: string): string {
+  const namespace = process.env.TOKENSTORE_TEST_NAMESPACE;
+  if (namespace === undefined || namespace === '') return name;
+  if (!/^[a-z0-9_]{1,16}$/.test(namespace))
+    throw new Error('TOKENSTORE_TEST_NAMESPACE must be 1 to 16 characters of [a-z0-9_]');
+  return `${name}_${namespace}`;
 }
 
 async function recreatePostgresSchema(serverUrl: string, name: string): Promise<void> {

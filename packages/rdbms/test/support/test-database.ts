@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { ALL_TABLES, createSqlStore, type SqlStore, type SqlStoreSettings } from '../../src/index.js';
 import type { TestBackend } from './environment.js';
-import { isolatedDatabaseUrl } from './isolated-database.js';
+import { isolatedDatabaseUrl, namespacedDatabaseName } from './isolated-database.js';
 
 /** Runs raw SQL on the test database, with the dialect's own placeholders. */
 export type RawQuery = (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -36,7 +36,8 @@ export class TestDatabase {
   }
 
   /** A pool of its own onto an existing schema/database (a second "process"). */
-  static async connect(backend: TestBackend, serverUrl: string, name: string, poolSize = 10): Promise<TestDatabase> {
+  static async connect(backend: TestBackend, serverUrl: string, requested: string, poolSize = 10): Promise<TestDatabase> {
+    const name = namespacedDatabaseName(requested);
     return backend === 'postgres' ? connectPostgres(serverUrl, name, poolSize) : connectMysql(serverUrl, name, poolSize);
   }
 
