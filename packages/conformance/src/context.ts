@@ -126,6 +126,14 @@ export class ConformanceContext<S extends TokenStore = TokenStore> {
     return this.#newService(this.#current(), overrides);
   }
 
+  /**
+   * A service like {@link createService} over `store` instead of the test's store: a wrapper of the
+   * test's store (e.g. one that holds a call, see `holdingBefore`), so the test can interleave operations.
+   */
+  createServiceOn(store: TokenStore, overrides: ServiceOverrides = {}): TokenService {
+    return this.#newService({ ...this.#current(), store: store as S }, overrides);
+  }
+
   /** An event emitter whose every payload the secrecy check sees (for purgers built by hand). */
   createEmitter(): TokenStoreEventEmitter {
     return createRecordingEmitter(this.recorder);

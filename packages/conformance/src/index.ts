@@ -9,6 +9,7 @@ import { badInputTests } from './suites/bad-input.js';
 import { clientTests } from './suites/clients.js';
 import { authorizationCodeTests } from './suites/codes.js';
 import { concurrencyTests } from './suites/concurrency.js';
+import { interleavingTests } from './suites/interleavings/index.js';
 import { purgeTests } from './suites/purge.js';
 import { refreshRotationTests } from './suites/refresh.js';
 import { reuseAndDeviceScopeTests } from './suites/reuse.js';
@@ -21,6 +22,7 @@ import { tokenAndExpiryTests } from './suites/tokens.js';
 export { createGate, type Gate, settle, settleAll, waitUntil } from './concurrency-tools.js';
 export { CLIENT_REDIRECT_URIS, ConformanceContext, type ServiceOverrides, SUITE_RETENTION } from './context.js';
 export { expectTokenStoreError } from './expect-error.js';
+export { createHeldStep, type HeldStep, holdingBefore, type InterleavingControls } from './interleaving-controls.js';
 export { PROTECTION_MODES } from './modes.js';
 export type { ConformanceCapabilities, ConformanceOptions, ProtectionModeCase, StoreContext } from './options.js';
 export { accessTokenRow, authorizationCodeRow, clientRow, ROW_DEFAULTS, refreshTokenRow, scanAllRows } from './rows.js';
@@ -39,6 +41,7 @@ const TOPICS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   clientTests,
   purgeTests,
   concurrencyTests,
+  interleavingTests,
   storePrimitiveTests,
   badInputTests,
   storageInspectionTests,

@@ -1,4 +1,5 @@
 import type { ManualClock, Protector, TokenStore } from '@tokenstore/core';
+import type { InterleavingControls } from './interleaving-controls.js';
 
 /** What the suite hands a factory when it needs a fresh store. */
 export interface StoreContext {
@@ -50,6 +51,11 @@ export interface ConformanceOptions<S extends TokenStore = TokenStore> {
    */
   inspect: (store: S) => Promise<Array<Record<string, unknown>>>;
   capabilities?: ConformanceCapabilities;
+  /**
+   * Ways to pause an operation inside the backend's atomic unit (SQL: before COMMIT), for the
+   * interleavings topic. Without them the topic still holds operations between store calls.
+   */
+  interleavings?: InterleavingControls<S>;
   /** Protection modes to run (names from `PROTECTION_MODES`); default all of them. */
   modes?: string[];
 }

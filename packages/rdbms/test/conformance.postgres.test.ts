@@ -1,16 +1,21 @@
 import { runConformanceSuite } from '@tokenstore/conformance';
-import { LEASE_TABLE, type SqlStore } from '../src/index.js';
+import type pg from 'pg';
+import { createSqlStore, LEASE_TABLE, type SqlStore } from '../src/index.js';
 import { testEnvironment } from './support/environment.js';
+import { holdingPostgresPool } from './support/holding-pool.js';
 import { TestDatabase } from './support/test-database.js';
 
 const environment = await testEnvironment('postgres');
 let database: TestDatabase;
+// The stores' pool: the real one, with a way to hold a transaction before COMMIT (interleavings topic).
+let holder: ReturnType<typeof holdingPostgresPool>;
 
 runConformanceSuite<SqlStore>({
   name: 'postgres',
   skip: environment.skip,
   setup: async () => {
     database = await TestDatabase.open('postgres', environment.url!, 'tokenstore_conformance');
+    holder = holdingPostgresPool(database.pool as pg.Pool);
   },
   teardown: async () => {
     await database?.close();
@@ -18,7 +23,11 @@ runConformanceSuite<SqlStore>({
   },
   createStore: async () => {
     await database.clear();
-    return database.createStore();
+    return createSqlStore({ dialect: 'postgres', pool: holder.pool });
+  },
+  interleavings: {
+    holdRotation: () => holder.holdRotation(),
+    waitForLockWaiter: (_store, timeoutMs) => holder.waitForLockWaiter(timeoutMs),
   },
   // Every table but the purge lease: its one row (a holder id and an expiry) is bookkeeping that a
   // purge run creates, and the suite counts stored rows around purge runs.

@@ -1,0 +1,13 @@
+import { describe } from 'vitest';
+import type { ConformanceContext } from '../../context.js';
+import { rotationAndRevocationTests } from './rotation-and-revocation.js';
+
+/**
+ * Guarantees that must hold when *different* operations overlap (DESIGN.md, "Guarantees under
+ * interleaving"). Each race is forced by holding one operation at a point between its steps.
+ */
+export function interleavingTests(ctx: ConformanceContext): void {
+  describe('interleavings', () => {
+    rotationAndRevocationTests(ctx);
+  });
+}
