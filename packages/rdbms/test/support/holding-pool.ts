@@ -133,13 +133,13 @@ class MysqlCommitHolder extends CommitHolder {
     };
   }
 
-  protected async waitersOf(_connectionId: number): Promise<number> {
-    // Sessions of this database waiting for a row lock. (MariaDB leaves INNODB_LOCK_WAITS empty for
-    // the semi-consistent reads of READ COMMITTED updates, so ask for the waiting transactions instead.)
+  protected async waitersOf(connectionId: number): Promise<number> {
+    // Statements of this database stuck in an update while the held session is open. (A READ
+    // COMMITTED update waiting for a row lock shows in INNODB_TRX only once it holds a lock itself.)
     const [rows] = await this.real.query(
-      `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t
-       JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
-       WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()`,
+      `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+       WHERE DB = DATABASE() AND COMMAND = 'Query' AND ID NOT IN (?, CONNECTION_ID()) AND STATE LIKE 'updat%'`,
+      [connectionId],
     );
     return Number((rows as Array<{ n: number }>)[0]!.n);
   }
