@@ -2,6 +2,7 @@ import { CassandraStore, parseCassandraUrl } from '@tokenstore/cassandra';
 import { runConformanceSuite } from '@tokenstore/conformance';
 import cassandra from 'cassandra-driver';
 import { detectCassandra, type StartedCassandra, startCassandra } from './support/environment.js';
+import { HoldingClient } from './support/holding-client.js';
 import { dumpTables, KeyspaceRotation } from './support/keyspace.js';
 
 const environment = await detectCassandra();
@@ -37,6 +38,9 @@ function client(): cassandra.Client {
 
 // Keyspaces of this run only (named after the process), dropped at the end: two runs against one node
 // (a developer's beside CI's) never truncate each other's tables.
+/** Each store's client, through which the interleavings topic holds a statement's answer. */
+const holdingClients = new WeakMap<CassandraStore, HoldingClient>();
+
 const keyspaces = new KeyspaceRotation(client, `tokenstore_conformance_${process.pid}`);
 
 runConformanceSuite<CassandraStore>({
@@ -57,7 +61,13 @@ runConformanceSuite<CassandraStore>({
   // retention (an hour or more, in real time), so none vanishes on its own while a test runs.
   createStore: async ({ retention }) => {
     const driver = await sharedClient(started!.url);
-    return new CassandraStore({ client: driver, keyspace: await keyspaces.acquire(), retention });
+    const holding = new HoldingClient(driver);
+    const store = new CassandraStore({ client: holding, keyspace: await keyspaces.acquire(), retention });
+    holdingClients.set(store, holding);
+    return store;
+  },
+  interleavings: {
+    holdRotation: (store) => holdingClients.get(store)!.holdRotation(),
   },
   destroyStore: async (store) => {
     await store.close();

@@ -1,0 +1,40 @@
+import type { CassandraClient } from '@tokenstore/cassandra';
+import { createHeldStep, type HeldStep } from '@tokenstore/conformance';
+
+/** The lightweight transaction that decides a first rotation (`rotation.rotate` in statements.ts). */
+const ROTATION = /^UPDATE \S+ USING TTL \? SET state = 'INACTIVE', rotated_at = \?/;
+
+/**
+ * A driver client for one store whose next statement matching the armed pattern is held after the
+ * server answered it, before the store sees the answer: the decisive write is done, the operation
+ * that sent it is not complete. Every other statement goes straight to the shared client.
+ */
+export class HoldingClient implements CassandraClient {
+  #armed: { statement: RegExp; step: ReturnType<typeof createHeldStep> } | undefined;
+
+  constructor(private readonly real: CassandraClient) {}
+
+  holdAfter(statement: RegExp): HeldStep {
+    if (this.#armed) throw new Error('a hold is already armed');
+    const step = createHeldStep();
+    this.#armed = { statement, step };
+    return step;
+  }
+
+  holdRotation(): HeldStep {
+    return this.holdAfter(ROTATION);
+  }
+
+  async execute(...args: Parameters<CassandraClient['execute']>): ReturnType<CassandraClient['execute']> {
+    const armed = this.#armed;
+    const result = await this.real.execute(...args);
+    if (armed && armed.statement.test(args[0])) {
+      this.#armed = undefined;
+      await armed.step.arrive();
+    }
+    return result;
+  }
+
+  // The shared client outlives every store: a store closing its client must not close the shared one.
+  async shutdown(): Promise<void> {}
+}
