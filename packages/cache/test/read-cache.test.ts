@@ -154,6 +154,48 @@ describe('ReadCacheStore', () => {
     expect(calls.get).toBe(2);
   });
 
+  it('counts ttlMs from when a slow read started: a row read before another node revoked it is served at most ttlMs after the read began', async () => {
+    const { clock, backing, cache, calls, control } = setup({ ttlMs: 5000 });
+    const row = accessTokenRow(clock.now());
+    await backing.insert('accessToken', row);
+    let release!: () => void;
+    control.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    const pending = cache.get('accessToken', row.key);
+    // The row is read now; the answer takes 4 s to arrive, and another node revokes the token meanwhile.
+    clock.advance(4000);
+    await backing.compareAndSetState('accessToken', row.key, { from: 'ACTIVE', to: 'REVOKED', at: clock.now() });
+    control.gate = null;
+    release();
+    expect((await pending)?.state).toBe(TokenState.Active);
+    clock.advance(1000);
+    expect((await cache.get('accessToken', row.key))?.state, 'served at 5 s after the read began').toBe(TokenState.Active);
+    clock.advance(1);
+    expect((await cache.get('accessToken', row.key))?.state, 'served past 5 s after the read began').toBe(TokenState.Revoked);
+    expect(calls.get).toBe(2);
+  });
+
+  it('does not cache a row whose read took longer than ttlMs', async () => {
+    const { clock, backing, cache, calls, control } = setup({ ttlMs: 5000, negativeTtlMs: 1000 });
+    const row = accessTokenRow(clock.now());
+    await backing.insert('accessToken', row);
+    let release!: () => void;
+    control.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    const pending = cache.get('accessToken', row.key);
+    const unknown = cache.get('accessToken', 'unknown-key');
+    clock.advance(5001);
+    control.gate = null;
+    release();
+    await pending;
+    await unknown;
+    await cache.get('accessToken', row.key);
+    await cache.get('accessToken', 'unknown-key');
+    expect(calls.get).toBe(4);
+  });
+
   it('hands out frozen rows: a caller cannot change what is cached', async () => {
     const { clock, cache } = setup();
     const row = accessTokenRow(clock.now());
