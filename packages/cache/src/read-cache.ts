@@ -36,6 +36,8 @@ interface CachedLookup<V> {
 interface PendingRead {
   promise: Promise<unknown>;
   cacheable: boolean;
+  /** When the inner lookup was sent (the cache clock): what it returns may be stale from then on. */
+  startedAt: number;
 }
 
 type LookupScope = TokenKind | 'client';
@@ -52,7 +54,7 @@ type RowCaches = { [K in TokenKind]: LookupCache<StoredRowByKind[K]> };
  * the write's promise settles, so this process always reads its own writes. Changes made through
  * *other* processes (another gateway node revoking a token, rotating a refresh token, regenerating a
  * client secret) are seen here at most `ttlMs` late (default 5 s): a row is never served from the
- * cache for longer than that. A key remembered as unknown stays unknown for at most `negativeTtlMs`
+ * cache for longer than that, counted from when the read that fetched it was sent. A key remembered as unknown stays unknown for at most `negativeTtlMs`
  * (default 1 s) after another node creates it (never after this node does). Keep `ttlMs` below the
  * revocation delay you can accept.
  *
@@ -267,13 +269,13 @@ export class ReadCacheStore implements TokenStore {
     let pending = this.#pending.get(id);
     if (!pending) {
       // Concurrent misses for one key share one inner lookup.
-      const read: PendingRead = { promise: load(), cacheable: true };
+      const read: PendingRead = { promise: load(), cacheable: true, startedAt: this.options.clock.now() };
       pending = read;
       this.#pending.set(id, read);
       read.promise.then(
         (value) => {
           if (this.#pending.get(id) === read) this.#pending.delete(id);
-          if (read.cacheable && !this.#closed) this.#remember(cache, key, value as V | null, copy);
+          if (read.cacheable && !this.#closed) this.#remember(cache, key, value as V | null, copy, read.startedAt);
         },
         () => {
           if (this.#pending.get(id) === read) this.#pending.delete(id);
@@ -284,9 +286,15 @@ export class ReadCacheStore implements TokenStore {
     return value === null ? null : copy(value);
   }
 
-  #remember<V>(cache: LookupCache<V>, key: string, value: V | null, copy: (value: V) => V): void {
-    if (value !== null) cache.set(key, { value: copy(value) });
-    else if (this.options.negativeTtlMs > 0) cache.set(key, { value: null }, { ttl: this.options.negativeTtlMs });
+  /**
+   * Caches what a read found for what is left of its bound, counted from when the read started (a
+   * revocation on another node may have landed right after the inner store answered it).
+   */
+  #remember<V>(cache: LookupCache<V>, key: string, value: V | null, copy: (value: V) => V, startedAt: number): void {
+    const elapsed = Math.max(0, this.options.clock.now() - startedAt);
+    const ttl = (value === null ? this.options.negativeTtlMs : this.options.ttlMs) - elapsed;
+    if (ttl <= 0) return;
+    cache.set(key, { value: value === null ? null : copy(value) }, { ttl });
   }
 
   async #writeThrough<T>(write: () => Promise<T>, invalidate: () => void): Promise<T> {
