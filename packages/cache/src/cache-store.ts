@@ -3,6 +3,7 @@ import {
   ErrorCode,
   type InsertResult,
   InvalidInputError,
+  isRevocable,
   matchesRevocationFilter,
   type ProtectedKind,
   type PurgeCriteria,
@@ -147,10 +148,9 @@ export class CacheStore implements TokenStore {
   async revokeTokens(filter: RevocationFilter, at: number): Promise<RevocationCounts> {
     this.#ensureOpen();
     return {
-      accessToken: this.#revokeIn(this.#tables.accessToken, filter, at, false),
-      // Rotated (INACTIVE) refresh tokens too, so a grace-window reuse cannot revive the family.
-      refreshToken: this.#revokeIn(this.#tables.refreshToken, filter, at, true),
-      authorizationCode: this.#revokeIn(this.#tables.authorizationCode, filter, at, false),
+      accessToken: this.#revokeIn('accessToken', filter, at),
+      refreshToken: this.#revokeIn('refreshToken', filter, at),
+      authorizationCode: this.#revokeIn('authorizationCode', filter, at),
     };
   }
 
@@ -280,13 +280,14 @@ export class CacheStore implements TokenStore {
     if (this.#activeByReuseKey.get(reuseKey) === key) this.#activeByReuseKey.delete(reuseKey);
   }
 
-  #revokeIn<R extends StoredRow>(table: TokenTable<R>, filter: RevocationFilter, at: number, includeInactive: boolean): number {
+  #revokeIn(kind: TokenKind, filter: RevocationFilter, at: number): number {
+    // Only the fields every kind shares change here, so any table can be treated alike.
+    const table = this.#tables[kind] as unknown as TokenTable<StoredRow>;
     let revoked = 0;
     for (const key of candidateKeys(table, filter)) {
       const row = table.get(key);
       if (!row || !matchesRevocationFilter(row, filter)) continue;
-      const revocable = row.state === TokenState.Active || (includeInactive && row.state === TokenState.Inactive);
-      if (!revocable) continue;
+      if (!isRevocable(kind, row.state)) continue;
       table.write({ ...row, state: TokenState.Revoked, stateChangedAt: at });
       revoked++;
     }

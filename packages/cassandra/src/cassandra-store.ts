@@ -5,6 +5,7 @@ import {
   type InsertResult,
   InvalidInputError,
   isPurgeable,
+  isRevocable,
   matchesRevocationFilter,
   type ProtectedKind,
   type PurgeCriteria,
@@ -210,39 +211,48 @@ export class CassandraStore implements TokenStore {
       const { expected, at } = rotation;
       const changeId = randomUUID();
       const rotating = expected.state === 'ACTIVE';
-      if (rotating) await this.#writeInactiveEntry('refreshToken', rotation.key, at, at, levels);
-      const cql = this.#cql.rotation;
-      const outcome = await this.#conditional(
-        rotating ? cql.rotate : cql.reuseAgain,
-        rotating
-          ? [current.ttl, new Date(at), new Date(at), changeId, rotation.key, expected.reuseCount]
-          : [current.ttl, expected.reuseCount + 1, changeId, rotation.key, expected.reuseCount],
-        levels,
-        () =>
-          this.#resolveChange('refreshToken', rotation.key, changeId, levels, (row) => {
-            return row.state === expected.state && row.reuseCount === expected.reuseCount;
-          }),
-      );
-      if (!outcome.applied) return false;
-
-      // The old token is retired; now its successors. If they cannot be written, undo the rotation so
-      // the client can retry with the same refresh token (all or nothing, as far as Cassandra allows).
+      // Successors first, the decision last: a revocation pass that changes the old token after this
+      // rotation decided is followed by a pass that reads the grant's lookup entries again, and finds
+      // the successors there (see TokenStore.revokeTokens). Written the other way round, a pass could
+      // run between the decision and the successors' writes and miss them for good.
       const successors = await Promise.allSettled([
         this.#insertRow('refreshToken', rotation.successor.refreshToken, levels),
         this.#insertRow('accessToken', rotation.successor.accessToken, levels),
       ]);
-      const failed = successors.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) {
-        await this.#undoRotation(current, changeId, levels).catch(() => undefined);
+      const removeSuccessors = async () => {
         for (const [index, settled] of successors.entries()) {
           if (settled.status !== 'fulfilled') continue;
           const kind = index === 0 ? 'refreshToken' : 'accessToken';
           const row = index === 0 ? rotation.successor.refreshToken : rotation.successor.accessToken;
           await this.#deleteRow(kind, row, settled.value.changeId, levels).catch(() => undefined);
         }
+      };
+      const failed = successors.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) {
+        await removeSuccessors();
         throw failed.reason;
       }
-      return true;
+      try {
+        if (rotating) await this.#writeInactiveEntry('refreshToken', rotation.key, at, at, levels);
+        const cql = this.#cql.rotation;
+        const outcome = await this.#conditional(
+          rotating ? cql.rotate : cql.reuseAgain,
+          rotating
+            ? [current.ttl, new Date(at), new Date(at), changeId, rotation.key, expected.reuseCount]
+            : [current.ttl, expected.reuseCount + 1, changeId, rotation.key, expected.reuseCount],
+          levels,
+          () =>
+            this.#resolveChange('refreshToken', rotation.key, changeId, levels, (row) => {
+              return row.state === expected.state && row.reuseCount === expected.reuseCount;
+            }),
+        );
+        // Lost: the successors were never handed out; remove them (a revocation may have revoked them already).
+        if (!outcome.applied) await removeSuccessors();
+        return outcome.applied;
+      } catch (error) {
+        await removeSuccessors();
+        throw error;
+      }
     });
   }
 
@@ -760,8 +770,7 @@ export class CassandraStore implements TokenStore {
       const current = await this.#readForUpdate(entry.kind, entry.key, levels);
       if (!current || !matchesRevocationFilter(current.row, filter)) return false;
       const state = current.row.state;
-      const revocable = state === 'ACTIVE' || (entry.kind === 'refreshToken' && state === 'INACTIVE');
-      if (!revocable) return false;
+      if (!isRevocable(entry.kind, state)) return false;
       if (await this.#changeState(entry.kind, current, state, 'REVOKED', at, levels)) return true;
       // The state moved under us (e.g. a concurrent rotation made it INACTIVE): look again.
     }
@@ -847,26 +856,6 @@ export class CassandraStore implements TokenStore {
       if (access.exclusive) work.push(this.#releaseSlot(access, levels));
     }
     await Promise.all(work);
-  }
-
-  async #undoRotation(current: RowForUpdate<'refreshToken'>, changeId: string, levels: OperationConsistency): Promise<void> {
-    const old: StoredRefreshToken = current.row;
-    const revertId = randomUUID();
-    await this.#conditional(
-      this.#cql.rotation.revert,
-      [
-        current.ttl,
-        old.state,
-        old.rotatedAt === null ? null : new Date(old.rotatedAt),
-        new Date(old.stateChangedAt),
-        old.reuseCount,
-        revertId,
-        old.key,
-        changeId,
-      ],
-      levels,
-      () => this.#resolveChange('refreshToken', old.key, revertId, levels, (row) => row.state === 'INACTIVE'),
-    );
   }
 
   /** Carries the mutable fields of `source` (the old row) over to the row keyed `key` (replaceKey). */

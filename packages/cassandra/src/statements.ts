@@ -60,8 +60,6 @@ export function buildStatements(keyspace: string) {
       rotate: `UPDATE ${refresh} USING TTL ? SET state = 'INACTIVE', rotated_at = ?, state_changed_at = ?, change_id = ? WHERE key = ? IF state = 'ACTIVE' AND reuse_count = ?`,
       /** A grace-window reuse. Binds TTL, new reuse_count, change_id, key, expected reuse_count. */
       reuseAgain: `UPDATE ${refresh} USING TTL ? SET reuse_count = ?, change_id = ? WHERE key = ? IF state = 'INACTIVE' AND reuse_count = ?`,
-      /** Undo of a rotation whose successors could not be written. */
-      revert: `UPDATE ${refresh} USING TTL ? SET state = ?, rotated_at = ?, state_changed_at = ?, reuse_count = ?, change_id = ? WHERE key = ? IF change_id = ?`,
     },
     lookups: {
       byUser: {

@@ -139,8 +139,16 @@ export interface TokenStore {
   rotateRefreshToken(rotation: RefreshRotation): Promise<boolean>;
 
   /**
-   * Moves to REVOKED every ACTIVE access token, refresh token and authorization code matching `filter`,
-   * and every INACTIVE refresh token (so a grace-window reuse cannot revive the family).
+   * One revocation pass: moves to REVOKED every row matching `filter` that {@link isRevocable} (ACTIVE
+   * rows, and INACTIVE refresh tokens and codes, from which a rotation, a grace-window reuse or a
+   * redemption could still mint a token), and returns how many it changed.
+   *
+   * The service repeats passes until one changes nothing (see `TokenService`), so a pass must: see
+   * every row committed before it began; and, for a row an unfinished rotation or redemption has
+   * already claimed (its decisive conditional write is done, the operation is not complete), either
+   * wait for that operation and then change the row, or change the row so that the operation fails.
+   * Then a pass that changes nothing proves that no operation in flight can still mint into the set,
+   * and every successor written by one that finished is seen by the pass after it.
    */
   revokeTokens(filter: RevocationFilter, at: number): Promise<RevocationCounts>;
 
@@ -196,6 +204,15 @@ export function matchesRevocationFilter(
       (filter.consumerKey === undefined || row.consumerKey === filter.consumerKey)
     );
   return row.consumerKey === filter.consumerKey;
+}
+
+/**
+ * True when a revocation moves a row of `kind` in `state` to REVOKED (the one definition every backend
+ * uses): ACTIVE rows, and the INACTIVE rows that can still lead to a token — a rotated refresh token
+ * (a grace-window reuse) and a consumed code (its redemption may not have written its tokens yet).
+ */
+export function isRevocable(kind: TokenKind, state: TokenState): boolean {
+  return state === TokenState.Active || (state === TokenState.Inactive && kind !== 'accessToken');
 }
 
 /** True when `row` has an expiry and it has passed at `now` (an expiry of `null` never passes). */

@@ -28,7 +28,7 @@ export class HoldingClient implements CassandraClient {
   async execute(...args: Parameters<CassandraClient['execute']>): ReturnType<CassandraClient['execute']> {
     const armed = this.#armed;
     const result = await this.real.execute(...args);
-    if (armed && armed.statement.test(args[0])) {
+    if (armed?.statement.test(args[0])) {
       this.#armed = undefined;
       await armed.step.arrive();
     }

@@ -51,10 +51,12 @@ export function authorizationCodeTests(ctx: ConformanceContext): void {
           kind: 'code-replay',
           consumerKey: ctx.client.consumerKey,
           grantId: code.grantId,
-          revoked: { accessToken: 1, refreshToken: 1, authorizationCode: 0 },
+          // The consumed code itself is revoked with its grant (isRevocable), so it cannot be consumed again.
+          revoked: { accessToken: 1, refreshToken: 1, authorizationCode: 1 },
         },
       ]);
-      await expectTokenStoreError(redeem(code.code), ErrorCode.Replay);
+      // The grant is gone for good; a third presentation is refused as revoked, with nothing left to revoke.
+      await expectTokenStoreError(redeem(code.code), ErrorCode.Revoked);
     });
 
     it('refuses an expired code', async () => {

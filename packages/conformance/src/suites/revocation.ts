@@ -111,8 +111,9 @@ export function revocationTests(ctx: ConformanceContext): void {
       const unrelated = await userToken('alice');
       expect(second.grantId).toBe(code.grantId);
       const counts = await ctx.service.revokeGrant(code.grantId);
-      // Both access tokens and the current refresh token were ACTIVE; the rotated one was INACTIVE and is revoked too.
-      expect(counts).toEqual({ accessToken: 2, refreshToken: 2, authorizationCode: 0 });
+      // Both access tokens and the current refresh token were ACTIVE; the rotated refresh token and the
+      // consumed code were INACTIVE, and are revoked too (isRevocable: either could still lead to a token).
+      expect(counts).toEqual({ accessToken: 2, refreshToken: 2, authorizationCode: 1 });
       expect(await isValid(first.accessToken)).toBe(false);
       expect(await isValid(second.accessToken)).toBe(false);
       await expectTokenStoreError(

@@ -122,7 +122,7 @@ export function storePrimitiveTests(ctx: ConformanceContext): void {
       ).toBe(false);
     });
 
-    it('revokes ACTIVE rows of every kind and rotated refresh tokens, but not consumed codes', async () => {
+    it('revokes ACTIVE rows of every kind, rotated refresh tokens and consumed codes, and nothing else', async () => {
       const grantId = 'grant-under-test';
       const access = accessTokenRow(ctx, { grantId });
       const rotated = refreshTokenRow(ctx, { grantId, state: 'INACTIVE', rotatedAt: ctx.clock.now() });
@@ -138,11 +138,11 @@ export function storePrimitiveTests(ctx: ConformanceContext): void {
       await ctx.store.insert('authorizationCode', pending);
       ctx.clock.advance(SECOND);
       const at = ctx.clock.now();
-      expect(await ctx.store.revokeTokens({ grantId }, at)).toEqual({ accessToken: 1, refreshToken: 2, authorizationCode: 1 });
+      expect(await ctx.store.revokeTokens({ grantId }, at)).toEqual({ accessToken: 1, refreshToken: 2, authorizationCode: 2 });
       expect(await ctx.store.get('accessToken', access.key)).toMatchObject({ state: 'REVOKED', stateChangedAt: at });
       expect(await ctx.store.get('refreshToken', rotated.key)).toMatchObject({ state: 'REVOKED', stateChangedAt: at });
       expect(await ctx.store.get('authorizationCode', pending.key)).toMatchObject({ state: 'REVOKED' });
-      expect(await ctx.store.get('authorizationCode', consumed.key)).toEqual(consumed);
+      expect(await ctx.store.get('authorizationCode', consumed.key)).toMatchObject({ state: 'REVOKED', stateChangedAt: at });
       expect(await ctx.store.get('accessToken', expired.key)).toEqual(expired);
     });
 

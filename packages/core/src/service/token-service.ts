@@ -55,6 +55,12 @@ import {
 /** Minimum length of a caller-supplied consumer secret. */
 export const MIN_CLIENT_SECRET_LENGTH = 32;
 const REUSE_ATTEMPTS = 8;
+/**
+ * Revocation passes before giving up. Each pass after the first exists only because an operation of
+ * the set finished during the one before it, so two passes are the rule and more need a rotation
+ * chain that keeps finishing faster than a pass runs.
+ */
+export const MAX_REVOCATION_PASSES = 16;
 
 function expiryFrom(now: number, validitySeconds: number): number | null {
   return validitySeconds < 0 ? null : now + validitySeconds * 1000;
@@ -453,7 +459,7 @@ export class TokenService {
     const value = validateTokenValue('refreshToken', token);
     const row = await this.#lookup('refreshToken', value);
     if (!row) return false;
-    const counts = await this.store.revokeTokens({ grantId: row.grantId }, this.clock.now());
+    const counts = await this.#revoke({ grantId: row.grantId }, this.clock.now());
     return total(counts) > 0;
   }
 
@@ -470,17 +476,17 @@ export class TokenService {
     requireObject('options', options);
     if (options.consumerKey !== undefined) filter.consumerKey = validateIdentifier('consumerKey', options.consumerKey);
     if (options.userType !== undefined) filter.userType = validateUserType(options.userType);
-    return this.store.revokeTokens(filter, this.clock.now());
+    return this.#revoke(filter, this.clock.now());
   }
 
   /** Revokes every token and code of a client (deleted, or its secret regenerated). */
   async revokeTokensOfClient(consumerKey: string): Promise<RevocationCounts> {
-    return this.store.revokeTokens({ consumerKey: validateIdentifier('consumerKey', consumerKey) }, this.clock.now());
+    return this.#revoke({ consumerKey: validateIdentifier('consumerKey', consumerKey) }, this.clock.now());
   }
 
   /** Revokes a grant family: everything that descends from one authorization code or first token. */
   async revokeGrant(grantId: string): Promise<RevocationCounts> {
-    return this.store.revokeTokens({ grantId: validateIdentifier('grantId', grantId) }, this.clock.now());
+    return this.#revoke({ grantId: validateIdentifier('grantId', grantId) }, this.clock.now());
   }
 
   // ---------------------------------------------------------------- clients
@@ -530,7 +536,7 @@ export class TokenService {
   async deleteClient(consumerKey: string, options: { revokeTokens?: boolean } = {}): Promise<boolean> {
     const key = validateIdentifier('consumerKey', consumerKey);
     const revoke = optionalBoolean('revokeTokens', requireObject('options', options).revokeTokens) ?? true;
-    if (revoke) await this.store.revokeTokens({ consumerKey: key }, this.clock.now());
+    if (revoke) await this.#revoke({ consumerKey: key }, this.clock.now());
     return this.store.deleteClient(key);
   }
 
@@ -565,7 +571,7 @@ export class TokenService {
       updatedAt: this.clock.now(),
     };
     if (!(await this.store.updateClient(updated))) throw new NotFoundError('client');
-    if (revoke) await this.store.revokeTokens({ consumerKey: key }, this.clock.now());
+    if (revoke) await this.#revoke({ consumerKey: key }, this.clock.now());
     return secret;
   }
 
@@ -633,8 +639,28 @@ export class TokenService {
     return client;
   }
 
+  /**
+   * Revokes everything `filter` selects and returns once nothing of it can be ACTIVE: repeats store
+   * passes until one changes nothing (the contract of {@link TokenStore.revokeTokens} says why that
+   * suffices). A rotation or redemption that was in flight during a pass is either failed by it or
+   * waited for, and then its successors are caught by the next pass.
+   */
+  async #revoke(filter: RevocationFilter, at: number): Promise<RevocationCounts> {
+    const counts: RevocationCounts = { accessToken: 0, refreshToken: 0, authorizationCode: 0 };
+    for (let pass = 0; pass < MAX_REVOCATION_PASSES; pass++) {
+      const changed = await this.store.revokeTokens(filter, at);
+      counts.accessToken += changed.accessToken;
+      counts.refreshToken += changed.refreshToken;
+      counts.authorizationCode += changed.authorizationCode;
+      if (total(changed) === 0) return counts;
+    }
+    throw new ConflictError(
+      `revocation did not settle after ${MAX_REVOCATION_PASSES} passes: tokens of the set kept being rotated; retry (everything revoked so far stays revoked)`,
+    );
+  }
+
   async #revokeFamily(kind: 'code-replay' | 'refresh-reuse', consumerKey: string, grantId: string, now: number): Promise<void> {
-    const revoked = await this.store.revokeTokens({ grantId }, now);
+    const revoked = await this.#revoke({ grantId }, now);
     this.events.emit('security', { kind, consumerKey, grantId, revoked });
   }
 

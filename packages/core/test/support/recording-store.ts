@@ -1,6 +1,7 @@
 import {
   ConflictError,
   type InsertResult,
+  isRevocable,
   type ProtectedKind,
   type PurgeCriteria,
   type RefreshRotation,
@@ -52,6 +53,7 @@ export interface StoreHooks {
   rotateRefreshToken?: (rotation: RefreshRotation) => Promise<boolean> | boolean;
   compareAndSetState?: (kind: TokenKind, key: string, change: StateChange) => Promise<boolean> | boolean;
   insert?: <K extends TokenKind>(kind: K, row: StoredRowByKind[K]) => Promise<InsertResult> | InsertResult;
+  revokeTokens?: (filter: RevocationFilter, at: number) => Promise<RevocationCounts> | RevocationCounts;
 }
 
 /**
@@ -157,12 +159,12 @@ export class RecordingStore implements TokenStore {
 
   async revokeTokens(filter: RevocationFilter, at: number): Promise<RevocationCounts> {
     this.#record('revokeTokens', [filter, at]);
+    if (this.hooks.revokeTokens) return this.hooks.revokeTokens(filter, at);
     const counts: RevocationCounts = { accessToken: 0, refreshToken: 0, authorizationCode: 0 };
     for (const kind of Object.values(TokenKind)) {
       for (const row of this.#table(kind).values()) {
         if (!matches(filter, row)) continue;
-        const revocable = row.state === TokenState.Active || (kind === TokenKind.RefreshToken && row.state === TokenState.Inactive);
-        if (!revocable) continue;
+        if (!isRevocable(kind, row.state)) continue;
         row.state = TokenState.Revoked;
         row.stateChangedAt = at;
         counts[kind]++;

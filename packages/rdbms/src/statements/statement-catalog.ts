@@ -1,4 +1,4 @@
-import { TOKEN_KINDS, type TokenKind } from '@tokenstore/core';
+import { isRevocable, TOKEN_KINDS, TOKEN_STATES, type TokenKind } from '@tokenstore/core';
 import type { SqlDialect } from '../dialects/dialect.js';
 import type { ColumnValues } from '../schema/row-codec.js';
 import {
@@ -136,8 +136,10 @@ export class StatementCatalog {
     const columns = TOKEN_COLUMNS[kind];
     const list = columns.join(', ');
     const purgeTarget = { table, auditTable: AUDIT_TABLES[kind], columns };
-    // Refresh tokens: an INACTIVE (rotated) one is revoked too, so a grace-window reuse cannot revive the family.
-    const revocable = kind === 'refreshToken' ? "state IN ('ACTIVE', 'INACTIVE')" : "state = 'ACTIVE'";
+    // The states core's isRevocable names: for refresh tokens and codes INACTIVE too, so a grace-window
+    // reuse or a redemption in flight cannot revive the family.
+    const revocableStates = TOKEN_STATES.filter((state) => isRevocable(kind, state)).map((state) => `'${state}'`);
+    const revocable = revocableStates.length === 1 ? `state = ${revocableStates[0]}` : `state IN (${revocableStates.join(', ')})`;
     const revoke = <A extends object>(name: string, where: string) =>
       define<A>(`revokeBy${name}`, `UPDATE ${table} SET state = 'REVOKED', state_changed_at = :at WHERE ${where} AND ${revocable}`);
     const archiveInOneStatement = dialect.purgeAndArchiveBatch(purgeTarget);
