@@ -6,6 +6,7 @@ import { PROTECTION_MODES } from './modes.js';
 import type { ConformanceOptions, ProtectionModeCase } from './options.js';
 import { SecrecyRecorder } from './secrecy-recorder.js';
 import { badInputTests } from './suites/bad-input.js';
+import { clientInterleavingTests } from './suites/client-interleavings.js';
 import { clientTests } from './suites/clients.js';
 import { authorizationCodeTests } from './suites/codes.js';
 import { concurrencyTests } from './suites/concurrency.js';
@@ -37,6 +38,7 @@ const TOPICS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   authorizationCodeTests,
   refreshRotationTests,
   clientTests,
+  clientInterleavingTests,
   purgeTests,
   concurrencyTests,
   storePrimitiveTests,
