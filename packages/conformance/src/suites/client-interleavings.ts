@@ -2,6 +2,7 @@ import {
   createProtector,
   generateAesKey,
   generatePepper,
+  generateTokenValue,
   MigratingProtector,
   PlainProtector,
   type Protector,
@@ -12,6 +13,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { createGate } from '../concurrency-tools.js';
 import type { ConformanceContext } from '../context.js';
+import { clientRow } from '../rows.js';
 
 const NEW_REDIRECT_URIS = ['https://client.example.com/moved'];
 
@@ -155,6 +157,23 @@ export function clientInterleavingTests(ctx: ConformanceContext): void {
       expect((await ctx.service.getClient(ctx.client.consumerKey))?.grantTypes).toEqual(['client_credentials']);
       expect(await ctx.service.verifyClientSecret(ctx.client.consumerKey, secret)).toBe(true);
       expect(await ctx.service.verifyClientSecret(ctx.client.consumerKey, ctx.client.consumerSecret)).toBe(false);
+    });
+
+    it('store: updateClient is compare-and-set on updatedAt — a stale expectation writes nothing, the current one replaces the row', async () => {
+      const row = clientRow(ctx.clock.now(), { secretKey: ctx.protector.protect(generateTokenValue()).key });
+      await ctx.store.createClient(row);
+      const changed = { ...row, name: 'Changed', grantTypes: ['authorization_code'], updatedAt: row.updatedAt + 2 };
+      expect(await ctx.store.updateClient(changed, row.updatedAt)).toBe(true);
+
+      const stale = { ...row, secretKey: ctx.protector.protect(generateTokenValue()).key, updatedAt: row.updatedAt + 1 };
+      expect(await ctx.store.updateClient(stale, row.updatedAt)).toBe(false);
+      expect(await ctx.store.getClient(row.consumerKey)).toEqual(changed);
+
+      const next = { ...changed, redirectUris: NEW_REDIRECT_URIS, updatedAt: changed.updatedAt + 1 };
+      expect(await ctx.store.updateClient(next, changed.updatedAt)).toBe(true);
+      expect(await ctx.store.getClient(row.consumerKey)).toEqual(next);
+      expect(await ctx.store.updateClient({ ...next, consumerKey: 'no-such-client' }, next.updatedAt)).toBe(false);
+      expect(await ctx.store.getClient('no-such-client')).toBeNull();
     });
 
     it('two updateClient calls with different fields: both changes survive', async () => {
