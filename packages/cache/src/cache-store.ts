@@ -168,9 +168,10 @@ export class CacheStore implements TokenStore {
     return client ? frozenClient(client) : null;
   }
 
-  async updateClient(client: StoredClient): Promise<boolean> {
+  async updateClient(client: StoredClient, expectedUpdatedAt: number): Promise<boolean> {
     this.#ensureOpen();
-    if (!this.#clients.has(client.consumerKey)) return false;
+    // Compare and set in one synchronous step: nothing can interleave between the check and the write.
+    if (this.#clients.get(client.consumerKey)?.updatedAt !== expectedUpdatedAt) return false;
     this.#clients.set(client.consumerKey, frozenClient(client));
     return true;
   }

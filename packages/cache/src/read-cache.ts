@@ -199,10 +199,12 @@ export class ReadCacheStore implements TokenStore {
     );
   }
 
-  async updateClient(client: StoredClient): Promise<boolean> {
+  async updateClient(client: StoredClient, expectedUpdatedAt: number): Promise<boolean> {
     this.#ensureOpen();
+    // Invalidated whatever the outcome: a refused compare-and-set means our cached copy is stale, and
+    // the caller's re-read must reach the inner store.
     return this.#writeThrough(
-      () => this.inner.updateClient(client),
+      () => this.inner.updateClient(client, expectedUpdatedAt),
       () => this.#invalidate('client', client.consumerKey),
     );
   }

@@ -124,10 +124,23 @@ describe('ReadCacheStore', () => {
     expect(await cache.getClient(client.consumerKey)).toEqual(client);
     await cache.getClient(client.consumerKey);
     expect(calls.getClient).toBe(2);
-    await cache.updateClient({ ...client, name: 'Renamed' });
+    expect(await cache.updateClient({ ...client, name: 'Renamed', updatedAt: client.updatedAt + 1 }, client.updatedAt)).toBe(true);
     expect((await cache.getClient(client.consumerKey))?.name).toBe('Renamed');
     await cache.deleteClient(client.consumerKey);
     expect(await cache.getClient(client.consumerKey)).toBeNull();
+  });
+
+  it('passes the expected updatedAt of a client update through, and forgets its cached copy when the update is refused', async () => {
+    const { clock, backing, cache } = setup();
+    const client = clientRow(clock.now());
+    await cache.createClient(client);
+    const cached = (await cache.getClient(client.consumerKey))!;
+    // Another node changes the client: this cache still holds the old copy.
+    const elsewhere = { ...client, name: 'Changed elsewhere', updatedAt: client.updatedAt + 1 };
+    expect(await backing.updateClient(elsewhere, client.updatedAt)).toBe(true);
+    expect(await cache.updateClient({ ...cached, name: 'Stale write', updatedAt: cached.updatedAt + 1 }, cached.updatedAt)).toBe(false);
+    // The caller re-reads to try again: it must see the inner store's row, not the stale cached one.
+    expect(await cache.getClient(client.consumerKey)).toEqual(elsewhere);
   });
 
   it('never caches the reuse lookup: every call reaches the inner store', async () => {

@@ -41,7 +41,7 @@ import { type CassandraStoreOptions, type ResolvedCassandraOptions, resolveCassa
 import { BucketRegistry, bucketOf, PURGE_REASONS, type PurgeReason } from './purge-index.js';
 import { applySchema } from './schema.js';
 import { buildStatements, type Statements } from './statements.js';
-import { clientFromRow, clientParams, millis, tokenFromRow, tokenParams } from './token-rows.js';
+import { clientFromRow, clientParams, clientUpdateParams, millis, sameClient, tokenFromRow, tokenParams } from './token-rows.js';
 import { bucketTtl, entryTtl, inactiveEntryTtl, remainingTtl, rowTtl, type TtlPolicy } from './ttl.js';
 
 /** A row read for a conditional change: the row, its remaining TTL (0 = none) and its change id. */
@@ -288,15 +288,17 @@ export class CassandraStore implements TokenStore {
     return this.#operation('getClient', () => this.#readClient(consumerKey, this.#levels('clients').codes.read));
   }
 
-  async updateClient(client: StoredClient): Promise<boolean> {
+  async updateClient(client: StoredClient, expectedUpdatedAt: number): Promise<boolean> {
     return this.#operation('updateClient', async () => {
       const levels = this.#levels('clients');
-      const params = clientParams(client, true);
-      const outcome = await this.#conditional(this.#cql.clients.update, [...params.slice(1), client.consumerKey], levels, async () => {
+      const params = clientUpdateParams(client, expectedUpdatedAt);
+      const outcome = await this.#conditional(this.#cql.clients.update, params, levels, async () => {
+        // Unknown outcome: the serial read shows our row (applied), the row we expected (our
+        // proposal did not land, send it again), or another writer's (changed meanwhile: not applied).
         const current = await this.#readClient(client.consumerKey, levels.codes.serial);
         if (!current) return { outcome: 'not-applied' };
-        const mine = current.secretKey === client.secretKey && current.updatedAt === client.updatedAt;
-        return mine ? { outcome: 'applied' } : { outcome: 'retry' };
+        if (sameClient(current, client)) return { outcome: 'applied' };
+        return current.updatedAt === expectedUpdatedAt ? { outcome: 'retry' } : { outcome: 'not-applied' };
       });
       return outcome.applied;
     });

@@ -115,8 +115,8 @@ export function buildStatements(keyspace: string) {
     clients: {
       select: `SELECT ${clientList} FROM ${ks}.clients WHERE consumer_key = ?`,
       insert: `INSERT INTO ${ks}.clients (${clientList}) VALUES (${placeholders(CLIENT_COLUMNS.length)}) IF NOT EXISTS`,
-      /** Binds every column but the key, then the key. */
-      update: `UPDATE ${ks}.clients SET ${clientSet} WHERE consumer_key = ? IF EXISTS`,
+      /** Compare-and-set. Binds every column but the key, then the key, then the expected updated_at. */
+      update: `UPDATE ${ks}.clients SET ${clientSet} WHERE consumer_key = ? IF updated_at = ?`,
       remove: `DELETE FROM ${ks}.clients WHERE consumer_key = ? IF EXISTS`,
       scan: `SELECT ${clientList} FROM ${ks}.clients`,
     },

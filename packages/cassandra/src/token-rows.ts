@@ -230,6 +230,28 @@ export function clientParams(client: StoredClient, forUpdate = false): unknown[]
   ];
 }
 
+/** Bind values of the compare-and-set client update: every column but the key, the key, the expected `updated_at`. */
+export function clientUpdateParams(client: StoredClient, expectedUpdatedAt: number): unknown[] {
+  return [...clientParams(client, true).slice(1), client.consumerKey, date(expectedUpdatedAt)];
+}
+
+/** True when two client rows hold the same values, field by field (as read back through {@link clientFromRow}). */
+export function sameClient(a: StoredClient, b: StoredClient): boolean {
+  const validityKeys = Object.keys(VALIDITY_COLUMNS) as Array<keyof ValidityOverrides>;
+  const sameList = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((item, i) => item === y[i]);
+  return (
+    a.consumerKey === b.consumerKey &&
+    a.secretKey === b.secretKey &&
+    a.secretValue === b.secretValue &&
+    a.name === b.name &&
+    sameList(a.grantTypes, b.grantTypes) &&
+    sameList(a.redirectUris, b.redirectUris) &&
+    validityKeys.every((key) => a.validity[key] === b.validity[key]) &&
+    a.createdAt === b.createdAt &&
+    a.updatedAt === b.updatedAt
+  );
+}
+
 export function clientFromRow(r: CassandraRow | undefined): StoredClient | null {
   if (!r) return null;
   const consumerKey = text(r.consumer_key);

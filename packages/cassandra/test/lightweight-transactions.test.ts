@@ -4,7 +4,7 @@ import type cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDriver, detectCassandra, printSkip, type StartedCassandra, startCassandra } from './support/environment.js';
 import { casWriteTimeout, interceptFirst, noHostAvailable, RecordingClient } from './support/recording-client.js';
-import { accessTokenRow, authorizationCodeRow, NOW } from './support/rows.js';
+import { accessTokenRow, authorizationCodeRow, clientRow, NOW } from './support/rows.js';
 
 const KEYSPACE = 'tokenstore_it_lwt';
 const environment = await detectCassandra();
@@ -93,6 +93,55 @@ describe.skipIf(environment.kind === 'skip')('cassandra lightweight transactions
       });
       expect(await store.insert('accessToken', row)).toEqual({ inserted: true });
       expect((await store.findActiveAccessToken(row.reuseKey))?.key).toBe(row.key);
+    });
+
+    describe('client compare-and-set', () => {
+      const CLIENT_CONDITION = 'IF updated_at = ?';
+      async function storedClient(store: CassandraStore) {
+        const client = clientRow();
+        await store.createClient(client);
+        return { client, next: { ...client, name: 'Renamed', updatedAt: client.updatedAt + 1 } };
+      }
+
+      it('reports an update applied before its timeout as applied', async () => {
+        const recording = new RecordingClient(driver);
+        const store = storeOver(recording);
+        const { client, next } = await storedClient(store);
+        recording.intercept = interceptFirst(CLIENT_CONDITION, 1, { action: 'fail', error: casWriteTimeout(), afterSending: true });
+        expect(await store.updateClient(next, client.updatedAt)).toBe(true);
+        expect(recording.matching(CLIENT_CONDITION)).toHaveLength(1);
+        expect(await store.getClient(client.consumerKey)).toEqual(next);
+      });
+
+      it('sends an update again when the read-back still shows the row it expected', async () => {
+        const recording = new RecordingClient(driver);
+        const store = storeOver(recording);
+        const { client, next } = await storedClient(store);
+        recording.intercept = interceptFirst(CLIENT_CONDITION, 1, { action: 'fail', error: casWriteTimeout(), afterSending: false });
+        expect(await store.updateClient(next, client.updatedAt)).toBe(true);
+        expect(recording.matching(CLIENT_CONDITION)).toHaveLength(2);
+        expect(await store.getClient(client.consumerKey)).toEqual(next);
+      });
+
+      it('reports an update as not applied when the read-back shows another writer changed the client, even in the same millisecond', async () => {
+        const recording = new RecordingClient(driver);
+        const store = storeOver(recording);
+        const rival = new CassandraStore({ client: driver, keyspace: KEYSPACE });
+        const { client, next } = await storedClient(store);
+        // The rival read the same row and stamped the same updatedAt: only the full row tells the writes apart.
+        const rivals = { ...client, grantTypes: ['authorization_code'], updatedAt: next.updatedAt };
+        recording.intercept = interceptFirst(CLIENT_CONDITION, 1, {
+          action: 'fail',
+          error: casWriteTimeout(),
+          afterSending: false,
+          meanwhile: async () => {
+            await rival.updateClient(rivals, client.updatedAt);
+          },
+        });
+        expect(await store.updateClient(next, client.updatedAt)).toBe(false);
+        expect(recording.matching(CLIENT_CONDITION)).toHaveLength(1);
+        expect(await store.getClient(client.consumerKey)).toEqual(rivals);
+      });
     });
 
     it('fails with BACKEND_UNAVAILABLE, changing nothing, when the outcome cannot be read back', async () => {

@@ -127,11 +127,15 @@ export class ConformanceContext<S extends TokenStore = TokenStore> {
   }
 
   /**
-   * A service like {@link createService} over `store` instead of the test's store: a wrapper of the
-   * test's store (e.g. one that holds a call, see `holdingBefore`), so the test can interleave operations.
+   * A service over another store or protector than the test's (a wrapper that holds calls at a gate, a
+   * migration chain), with the test's clock, recorded like the others. Only what `parts` names changes.
    */
-  createServiceOn(store: TokenStore, overrides: ServiceOverrides = {}): TokenService {
-    return this.#newService({ ...this.#current(), store: store as S }, overrides);
+  createServiceOver(parts: { store?: TokenStore; protector?: Protector }, overrides: ServiceOverrides = {}): TokenService {
+    const state = this.#current();
+    return this.#newService(
+      { clock: state.clock, store: parts.store ?? state.store, protector: parts.protector ?? state.protector, services: state.services },
+      overrides,
+    );
   }
 
   /** An event emitter whose every payload the secrecy check sees (for purgers built by hand). */
@@ -149,7 +153,10 @@ export class ConformanceContext<S extends TokenStore = TokenStore> {
     return this.options.inspect(this.store);
   }
 
-  #newService(parts: Pick<TestState<S>, 'clock' | 'store' | 'protector' | 'services'>, overrides: ServiceOverrides): TokenService {
+  #newService(
+    parts: Pick<TestState<S>, 'clock' | 'protector' | 'services'> & { store: TokenStore },
+    overrides: ServiceOverrides,
+  ): TokenService {
     const service = createRecordingService(
       { store: parts.store, clock: parts.clock, protector: parts.protector, ...overrides },
       this.recorder,

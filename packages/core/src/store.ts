@@ -155,8 +155,14 @@ export interface TokenStore {
   /** Throws `ConflictError` if the consumer key exists. */
   createClient(client: StoredClient): Promise<void>;
   getClient(consumerKey: string): Promise<StoredClient | null>;
-  /** Replaces the client row; `false` if it does not exist. */
-  updateClient(client: StoredClient): Promise<boolean>;
+  /**
+   * Compare-and-set of a client row: replaces it with `client` only if its stored `updatedAt` equals
+   * `expectedUpdatedAt` (the value the caller read), atomically. `false`, writing nothing, if the
+   * client does not exist or changed meanwhile; the caller then re-reads and re-applies its change, so
+   * no writer can restore an older secret, grant list or redirect URIs. Every writer stamps a new
+   * `updatedAt` (see {@link nextClientUpdatedAt}), which is what makes a change visible here.
+   */
+  updateClient(client: StoredClient, expectedUpdatedAt: number): Promise<boolean>;
   /** `false` if it did not exist. Tokens are not touched (the service revokes them first when asked). */
   deleteClient(consumerKey: string): Promise<boolean>;
 
@@ -229,4 +235,13 @@ export function effectiveState(row: { state: TokenState; expiresAt: number | nul
 export function isPurgeable(row: Pick<StoredAccessToken, 'expiresAt' | 'state' | 'stateChangedAt'>, criteria: PurgeCriteria): boolean {
   if (row.expiresAt !== null && row.expiresAt <= criteria.expiredBefore) return true;
   return row.state !== 'ACTIVE' && row.stateChangedAt <= criteria.inactiveBefore;
+}
+
+/**
+ * The `updatedAt` a writer stamps on a client it read as `previous`: `now`, but always later than
+ * `previous.updatedAt`, so two updates within one millisecond (or under a clock that went back) still
+ * differ and {@link TokenStore.updateClient}'s compare-and-set tells them apart.
+ */
+export function nextClientUpdatedAt(previous: Pick<StoredClient, 'updatedAt'>, now: number): number {
+  return Math.max(now, previous.updatedAt + 1);
 }

@@ -196,9 +196,12 @@ export class SqlStore implements TokenStore {
     return rows[0] ? this.#codec.clientFromRow(rows[0]) : null;
   }
 
-  async updateClient(client: StoredClient): Promise<boolean> {
+  async updateClient(client: StoredClient, expectedUpdatedAt: number): Promise<boolean> {
     this.#assertOpen();
-    const { rowCount } = await this.#sql.run(this.statements.client.update.bind(this.#codec.clientValues(client)));
+    // The compare-and-set is the WHERE clause: no row matches once another writer stamped a new updated_at.
+    const { rowCount } = await this.#sql.run(
+      this.statements.client.update.bind({ ...this.#codec.clientValues(client), expectedUpdatedAt }),
+    );
     return rowCount === 1;
   }
 

@@ -1,5 +1,5 @@
 import * as rows from '@tokenstore/conformance';
-import type { StoredAccessToken, StoredAuthorizationCode, StoredRefreshToken } from '@tokenstore/core';
+import type { StoredAccessToken, StoredAuthorizationCode, StoredClient, StoredRefreshToken } from '@tokenstore/core';
 
 /** Times of the store-level tests: the suite's fake 2030 clock, never the machine's. */
 export const NOW = Date.UTC(2030, 0, 1);
@@ -9,3 +9,4 @@ export const HOUR = 3_600_000;
 export const accessTokenRow = (overrides?: Partial<StoredAccessToken>) => rows.accessTokenRow(NOW, overrides);
 export const refreshTokenRow = (overrides?: Partial<StoredRefreshToken>) => rows.refreshTokenRow(NOW, overrides);
 export const authorizationCodeRow = (overrides?: Partial<StoredAuthorizationCode>) => rows.authorizationCodeRow(NOW, overrides);
+export const clientRow = (overrides?: Partial<StoredClient>) => rows.clientRow(NOW, overrides);

@@ -162,9 +162,9 @@ export function storePrimitiveTests(ctx: ConformanceContext): void {
       expect(await ctx.store.getClient('store-client')).toEqual(client);
       await expectTokenStoreError(ctx.store.createClient(client), ErrorCode.Conflict);
       const renamed = { ...client, name: 'Renamed', validity: {}, updatedAt: client.updatedAt + 1 };
-      expect(await ctx.store.updateClient(renamed)).toBe(true);
+      expect(await ctx.store.updateClient(renamed, client.updatedAt)).toBe(true);
       expect(await ctx.store.getClient('store-client')).toEqual(renamed);
-      expect(await ctx.store.updateClient({ ...client, consumerKey: 'missing-client' })).toBe(false);
+      expect(await ctx.store.updateClient({ ...client, consumerKey: 'missing-client' }, client.updatedAt)).toBe(false);
       expect(await ctx.store.deleteClient('store-client')).toBe(true);
       expect(await ctx.store.deleteClient('store-client')).toBe(false);
       expect(await ctx.store.getClient('store-client')).toBeNull();

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Clock, systemClock } from '../clock.js';
 import { ErrorCode, isTokenStoreError, MisconfigurationError } from '../errors.js';
 import type { TokenStoreEventEmitter } from '../events.js';
-import type { TokenStore } from '../store.js';
+import { nextClientUpdatedAt, type TokenStore } from '../store.js';
 import { PROTECTED_KINDS, type ProtectedKind, type StoredClient, type TokenKind } from '../types.js';
 import type { ProtectedValue, Protector } from './protector.js';
 import { memoryCheckpoint, type RewrapCheckpoint, type RewrapCounts, type RewrapState } from './rewrap-checkpoint.js';
@@ -13,7 +14,12 @@ export interface RewrapSource {
   protector: Protector;
   /** Receives `rewrap:progress`; the service's emitter, so one listener sees everything. */
   events?: TokenStoreEventEmitter;
+  /** Stamps `updatedAt` on converted clients; the service's clock. Default: the system clock. */
+  clock?: Clock;
 }
+
+/** Compare-and-set attempts on one client before the job leaves it for the next pass (`skipped`). */
+const CLIENT_ATTEMPTS = 8;
 
 export interface RewrapOptions {
   /** Rows per scan page. Default 500. */
@@ -65,12 +71,15 @@ function emptyCounts(): RewrapCounts {
  * Like any online migration it races with concurrent writers: each row is re-read just before it is
  * rewritten, which narrows (but on a store without a conditional replace cannot close) the window in
  * which a revocation landing between that read and the rewrite would be overwritten. Prefer running it
- * when few revocations happen, and run it again: a second pass is cheap.
+ * when few revocations happen, and run it again: a second pass is cheap. Clients are converted by
+ * compare-and-set ({@link TokenStore.updateClient}), so a secret regenerated or a client changed
+ * while the job runs is never overwritten with the copy the job read.
  */
 export class RewrapJob {
   readonly #store: TokenStore;
   readonly #protector: Protector;
   readonly #events: TokenStoreEventEmitter | undefined;
+  readonly #clock: Clock;
   readonly #batchSize: number;
   readonly #kinds: ProtectedKind[];
   readonly #checkpoint: RewrapCheckpoint;
@@ -85,6 +94,7 @@ export class RewrapJob {
     this.#store = source.store;
     this.#protector = source.protector;
     this.#events = source.events;
+    this.#clock = source.clock ?? systemClock;
     this.#batchSize = positiveInteger('rewrap.batchSize', options.batchSize ?? 500);
     this.#kinds = options.kinds ?? [...PROTECTED_KINDS];
     if (!Array.isArray(this.#kinds) || this.#kinds.length === 0 || this.#kinds.some((kind) => !PROTECTED_KINDS.includes(kind)))
@@ -190,17 +200,35 @@ export class RewrapJob {
     return (await this.#store.replaceKey(kind, row.key, { ...row, key: next.key, value: next.value })) ? 'converted' : 'skipped';
   }
 
+  /**
+   * Converts the secret of the client as stored now, by compare-and-set: if the client changed between
+   * our read and our write (a regenerated secret, new redirect URIs), the write is refused and the job
+   * converts what is stored then, so it never restores the copy it read. The outcome is that of the
+   * last read: `current` when the other writer already stored the current form, `converted` only
+   * when this job's write landed.
+   */
   async #convertClient(scanned: StoredClient): Promise<Outcome> {
     const early = this.#classify({ key: scanned.secretKey, value: scanned.secretValue });
     if (early) return early;
-    const client = await this.#store.getClient(scanned.consumerKey);
-    if (!client) return 'skipped';
-    const stored = { key: client.secretKey, value: client.secretValue };
-    const again = this.#classify(stored);
-    if (again) return again;
-    const next = this.#reprotect(stored);
-    if (!next) return 'failed';
-    return (await this.#store.updateClient({ ...client, secretKey: next.key, secretValue: next.value })) ? 'converted' : 'skipped';
+    for (let attempt = 0; attempt < CLIENT_ATTEMPTS; attempt++) {
+      const client = await this.#store.getClient(scanned.consumerKey);
+      if (!client) return 'skipped';
+      const stored = { key: client.secretKey, value: client.secretValue };
+      const again = this.#classify(stored);
+      if (again) return again;
+      const next = this.#reprotect(stored);
+      if (!next) return 'failed';
+      // A new updatedAt, so a writer that read the client before this conversion cannot write the old form back.
+      const converted: StoredClient = {
+        ...client,
+        secretKey: next.key,
+        secretValue: next.value,
+        updatedAt: nextClientUpdatedAt(client, this.#clock.now()),
+      };
+      if (await this.#store.updateClient(converted, client.updatedAt)) return 'converted';
+    }
+    // Still changing under us: a later pass converts it (the fallback chain keeps finding it meanwhile).
+    return 'skipped';
   }
 
   /** The outcome decided without touching the row, or `null` when the row needs converting. */

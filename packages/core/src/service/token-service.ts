@@ -4,7 +4,7 @@ import { TokenStoreEventEmitter } from '../events.js';
 import { PlainProtector } from '../protection/plain-protector.js';
 import type { Protector } from '../protection/protector.js';
 import { Purger } from '../purge/purger.js';
-import { effectiveState, isExpired, type RevocationCounts, type RevocationFilter, type TokenStore } from '../store.js';
+import { effectiveState, isExpired, nextClientUpdatedAt, type RevocationCounts, type RevocationFilter, type TokenStore } from '../store.js';
 import {
   type StoredAccessToken,
   type StoredAuthorizationCode,
@@ -61,6 +61,8 @@ const REUSE_ATTEMPTS = 8;
  * chain that keeps finishing faster than a pass runs.
  */
 export const MAX_REVOCATION_PASSES = 16;
+/** Compare-and-set attempts of one client update before it gives up with a `ConflictError`. */
+export const CLIENT_UPDATE_ATTEMPTS = 8;
 
 function expiryFrom(now: number, validitySeconds: number): number | null {
   return validitySeconds < 0 ? null : now + validitySeconds * 1000;
@@ -525,11 +527,7 @@ export class TokenService {
     if (req.grantTypes !== undefined) next.grantTypes = validateStringList('grantTypes', req.grantTypes, validateIdentifier);
     if (req.redirectUris !== undefined) next.redirectUris = validateStringList('redirectUris', req.redirectUris, validateRedirectUri);
     if (req.validity !== undefined) next.validity = validateOverrides(req.validity);
-    const row = await this.store.getClient(key);
-    if (!row) throw new NotFoundError('client');
-    const updated: StoredClient = { ...row, ...next, updatedAt: this.clock.now() };
-    if (!(await this.store.updateClient(updated))) throw new NotFoundError('client');
-    return toClientInfo(updated);
+    return toClientInfo(await this.#changeClient(key, next));
   }
 
   /** Deletes a client; by default revokes its tokens first. `false` if it did not exist. */
@@ -561,16 +559,8 @@ export class TokenService {
     const key = validateIdentifier('consumerKey', consumerKey);
     const revoke = optionalBoolean('revokeTokens', requireObject('options', options).revokeTokens) ?? false;
     const secret = options.consumerSecret === undefined ? generateTokenValue() : validateClientSecret(options.consumerSecret);
-    const row = await this.store.getClient(key);
-    if (!row) throw new NotFoundError('client');
     const protectedSecret = this.protector.protect(secret);
-    const updated: StoredClient = {
-      ...row,
-      secretKey: protectedSecret.key,
-      secretValue: protectedSecret.value,
-      updatedAt: this.clock.now(),
-    };
-    if (!(await this.store.updateClient(updated))) throw new NotFoundError('client');
+    await this.#changeClient(key, { secretKey: protectedSecret.key, secretValue: protectedSecret.value });
     if (revoke) await this.#revoke({ consumerKey: key }, this.clock.now());
     return secret;
   }
@@ -630,6 +620,21 @@ export class TokenService {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Applies `change` to the client as it is stored now, by compare-and-set: when another writer
+   * changed the client between our read and our write, re-reads and re-applies, so its change is
+   * kept and ours is never written over a newer row. `NotFoundError` once the client is gone.
+   */
+  async #changeClient(consumerKey: string, change: Partial<StoredClient>): Promise<StoredClient> {
+    for (let attempt = 0; attempt < CLIENT_UPDATE_ATTEMPTS; attempt++) {
+      const row = await this.store.getClient(consumerKey);
+      if (!row) throw new NotFoundError('client');
+      const updated: StoredClient = { ...row, ...change, updatedAt: nextClientUpdatedAt(row, this.clock.now()) };
+      if (await this.store.updateClient(updated, row.updatedAt)) return updated;
+    }
+    throw new ConflictError('the client kept changing while it was being updated; try again');
   }
 
   async #requireClient(consumerKey: string): Promise<StoredClient | null> {

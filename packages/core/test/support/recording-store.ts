@@ -54,6 +54,8 @@ export interface StoreHooks {
   compareAndSetState?: (kind: TokenKind, key: string, change: StateChange) => Promise<boolean> | boolean;
   insert?: <K extends TokenKind>(kind: K, row: StoredRowByKind[K]) => Promise<InsertResult> | InsertResult;
   revokeTokens?: (filter: RevocationFilter, at: number) => Promise<RevocationCounts> | RevocationCounts;
+  /** Runs before the compare-and-set, e.g. to let another writer change the client first. */
+  beforeUpdateClient?: (client: StoredClient, expectedUpdatedAt: number) => Promise<void> | void;
 }
 
 /**
@@ -184,9 +186,10 @@ export class RecordingStore implements TokenStore {
     return this.clients.get(consumerKey) ?? null;
   }
 
-  async updateClient(client: StoredClient): Promise<boolean> {
-    this.#record('updateClient', [client]);
-    if (!this.clients.has(client.consumerKey)) return false;
+  async updateClient(client: StoredClient, expectedUpdatedAt: number): Promise<boolean> {
+    this.#record('updateClient', [client, expectedUpdatedAt]);
+    if (this.hooks.beforeUpdateClient) await this.hooks.beforeUpdateClient(client, expectedUpdatedAt);
+    if (this.clients.get(client.consumerKey)?.updatedAt !== expectedUpdatedAt) return false;
     this.clients.set(client.consumerKey, client);
     return true;
   }

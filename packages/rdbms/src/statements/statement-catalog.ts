@@ -69,7 +69,8 @@ export class StatementCatalog {
   readonly client: {
     insert: StatementTemplate<ColumnValues>;
     selectByKey: StatementTemplate<{ consumerKey: string }>;
-    update: StatementTemplate<ColumnValues>;
+    /** Compare-and-set: replaces the row only while its `updated_at` is still `expectedUpdatedAt`. */
+    update: StatementTemplate<ColumnValues & { expectedUpdatedAt: number }>;
     delete: StatementTemplate<{ consumerKey: string }>;
     page: StatementTemplate<PageArguments>;
   };
@@ -115,7 +116,7 @@ export class StatementCatalog {
       selectByKey: define('client.selectByKey', `SELECT ${clientColumns} FROM ${CLIENT_TABLE} WHERE consumer_key = :consumerKey`),
       update: define(
         'client.update',
-        `UPDATE ${CLIENT_TABLE} SET ${updatable.map((column) => `${column} = :${column}`).join(', ')} WHERE consumer_key = :consumer_key`,
+        `UPDATE ${CLIENT_TABLE} SET ${updatable.map((column) => `${column} = :${column}`).join(', ')} WHERE consumer_key = :consumer_key AND updated_at = :expectedUpdatedAt`,
       ),
       delete: define('client.delete', `DELETE FROM ${CLIENT_TABLE} WHERE consumer_key = :consumerKey`),
       page: define('client.page', dialect.selectPage(CLIENT_TABLE, [...CLIENT_COLUMNS, ROW_ID_COLUMN])),
@@ -242,7 +243,7 @@ export class StatementCatalog {
       this.refreshToken.reuseRotated.bind({ key: example.keys.refreshToken, reuseCount: 0 }),
       this.client.insert.bind(example.client),
       this.client.selectByKey.bind({ consumerKey: example.consumerKey }),
-      this.client.update.bind(example.client),
+      this.client.update.bind({ ...example.client, expectedUpdatedAt: example.now }),
       this.client.delete.bind({ consumerKey: example.consumerKey }),
       this.client.page.bind(page),
       this.lease.takeOver.bind({ holder: 'node-a', expiresAt: example.now + 30_000, leaseName: PURGE_LEASE_NAME, now: example.now }),

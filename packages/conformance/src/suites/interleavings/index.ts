@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 import type { ConformanceContext } from '../../context.js';
+import { clientInterleavingTests } from './client-updates.js';
 import { rotationAndRevocationTests } from './rotation-and-revocation.js';
 
 /**
@@ -9,5 +10,6 @@ import { rotationAndRevocationTests } from './rotation-and-revocation.js';
 export function interleavingTests(ctx: ConformanceContext): void {
   describe('interleavings', () => {
     rotationAndRevocationTests(ctx);
+    clientInterleavingTests(ctx);
   });
 }

@@ -125,7 +125,7 @@ export function rotationAndRevocationTests(ctx: ConformanceContext): void {
       it(`${revoker.name}, with the rotation held before its store step: the rotation fails, nothing of the grant stays ACTIVE`, async () => {
         const family = await startFamily(ctx.service);
         const { store, held } = holdingBefore(ctx.store, 'rotateRefreshToken');
-        const attacker = ctx.createServiceOn(store);
+        const attacker = ctx.createServiceOver({ store });
         const rotation = attacker.refreshAccessToken({ refreshToken: family.current.refreshToken!, consumerKey: ctx.client.consumerKey });
         const { rotated } = await race(family, rotation, held, revoker);
         expect(rotated.tokens, 'a rotation of a refresh token revoked before its step').toBeUndefined();
@@ -155,7 +155,7 @@ export function rotationAndRevocationTests(ctx: ConformanceContext): void {
         redirectUri: CLIENT_REDIRECT_URIS[0],
       });
       const { store, held } = holdingBefore(ctx.store, 'compareAndSetState');
-      const redeemer = ctx.createServiceOn(store);
+      const redeemer = ctx.createServiceOver({ store });
       const redemption = redeemer
         .redeemAuthorizationCode({ code: issued.code, consumerKey: ctx.client.consumerKey, redirectUri: CLIENT_REDIRECT_URIS[0] })
         .then(
