@@ -11,6 +11,7 @@ import { authorizationCodeTests } from './suites/codes.js';
 import { concurrencyTests } from './suites/concurrency.js';
 import { purgeTests } from './suites/purge.js';
 import { refreshRotationTests } from './suites/refresh.js';
+import { retentionTests } from './suites/retention.js';
 import { reuseAndDeviceScopeTests } from './suites/reuse.js';
 import { revocationTests } from './suites/revocation.js';
 import { secrecyTests } from './suites/secrecy.js';
@@ -38,6 +39,7 @@ const TOPICS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   refreshRotationTests,
   clientTests,
   purgeTests,
+  retentionTests,
   concurrencyTests,
   storePrimitiveTests,
   badInputTests,
