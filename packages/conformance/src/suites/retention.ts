@@ -119,10 +119,15 @@ export function retentionTests(ctx: ConformanceContext): void {
         expect(await svc.validateAccessToken(rotated.accessToken)).toBeNull();
         expect((await svc.inspectRefreshToken(rotated.refreshToken!))?.state).toBe('REVOKED');
 
-        expectRemoved(await purgeAt(svc, deadline - 1), none);
+        // The family revocation revoked the rotated token too: its inactive retention starts again.
+        expect((await svc.inspectRefreshToken(first.refreshToken!))?.state).toBe('REVOKED');
+        const revokedDeadline = keptUntil(c, expiresAt, reuseAt);
+        expectRemoved(await purgeAt(svc, revokedDeadline - 1), none);
         expect(await svc.inspectRefreshToken(first.refreshToken!)).not.toBeNull();
-        expectRemoved(await purgeAt(svc, deadline), { ...none, refreshToken: 1 });
+        // With it go both access tokens the revocation touched (they never expire); the successor refresh token stays.
+        expectRemoved(await purgeAt(svc, revokedDeadline), { ...none, accessToken: 2, refreshToken: 1 });
         expect(await svc.inspectRefreshToken(first.refreshToken!)).toBeNull();
+        expect(await svc.inspectRefreshToken(rotated.refreshToken!)).not.toBeNull();
       });
 
       it('keeps a revoked access token until both retention windows have passed, and not longer', async () => {
