@@ -41,7 +41,7 @@ import { BucketRegistry, bucketOf, PURGE_REASONS, type PurgeReason } from './pur
 import { applySchema } from './schema.js';
 import { buildStatements, type Statements } from './statements.js';
 import { clientFromRow, clientParams, millis, tokenFromRow, tokenParams } from './token-rows.js';
-import { bucketTtl, entryTtl, inactiveEntryTtl, remainingTtl, rowTtl, type TtlPolicy } from './ttl.js';
+import { bucketTtl, entryTtl, inactiveEntryTtl, remainingTtl, retainedTtl, rowTtl, type TtlPolicy } from './ttl.js';
 
 /** A row read for a conditional change: the row, its remaining TTL (0 = none) and its change id. */
 interface RowForUpdate<K extends TokenKind> {
@@ -211,12 +211,14 @@ export class CassandraStore implements TokenStore {
       const changeId = randomUUID();
       const rotating = expected.state === 'ACTIVE';
       if (rotating) await this.#writeInactiveEntry('refreshToken', rotation.key, at, at, levels);
+      const ttl = rotating ? retainedTtl(current.ttl, this.#ttl) : current.ttl;
+      if (ttl !== current.ttl) await this.#retain('refreshToken', current, ttl, levels);
       const cql = this.#cql.rotation;
       const outcome = await this.#conditional(
         rotating ? cql.rotate : cql.reuseAgain,
         rotating
-          ? [current.ttl, new Date(at), new Date(at), changeId, rotation.key, expected.reuseCount]
-          : [current.ttl, expected.reuseCount + 1, changeId, rotation.key, expected.reuseCount],
+          ? [ttl, new Date(at), new Date(at), changeId, rotation.key, expected.reuseCount]
+          : [ttl, expected.reuseCount + 1, changeId, rotation.key, expected.reuseCount],
         levels,
         () =>
           this.#resolveChange('refreshToken', rotation.key, changeId, levels, (row) => {
@@ -740,10 +742,12 @@ export class CassandraStore implements TokenStore {
     const key = current.row.key;
     // The index entry goes first: if the change is applied it is already there for the purge.
     if (to !== 'ACTIVE') await this.#writeInactiveEntry(kind, key, at, at, levels);
+    const ttl = to === 'ACTIVE' ? current.ttl : retainedTtl(current.ttl, this.#ttl);
+    if (ttl !== current.ttl) await this.#retain(kind, current, ttl, levels);
     const changeId = randomUUID();
     const outcome = await this.#conditional(
       this.#cql.tokens[kind].changeState,
-      [current.ttl, to, new Date(at), changeId, key, from],
+      [ttl, to, new Date(at), changeId, key, from],
       levels,
       () => this.#resolveChange(kind, key, changeId, levels, (row) => row.state === from),
     );
@@ -753,6 +757,31 @@ export class CassandraStore implements TokenStore {
       if (access.exclusive) await this.#releaseSlot(access, levels);
     }
     return true;
+  }
+
+  /**
+   * Gives the row as it was read, and its lookup entries, the longer `ttl` a state change away from
+   * ACTIVE needs ({@link retainedTtl}). Runs before that change, like its index entry, so an applied
+   * change finds the row already kept long enough. Conditional on the version read (no stale value
+   * is written back); if the row changed since, the change that follows is decided on the row as it
+   * is now and the row keeps its TTL.
+   */
+  async #retain<K extends TokenKind>(kind: K, current: RowForUpdate<K>, ttl: number, levels: OperationConsistency): Promise<void> {
+    const row = current.row;
+    await this.#writeSideEntries(kind, row, ttl, undefined, levels);
+    const retainId = randomUUID();
+    const tables = this.#cql.tokens[kind];
+    await this.#conditional(
+      tables.retain,
+      [ttl, ...tokenParams(kind, row).slice(1), retainId, row.key, current.changeId],
+      levels,
+      async () => {
+        const raw = (await this.#execute(tables.selectForUpdate, [row.key], { consistency: levels.codes.serial })).rows?.[0];
+        const changeId = uuidText(raw?.change_id);
+        if (changeId === retainId) return { outcome: 'applied' };
+        return changeId === current.changeId && tokenFromRow(kind, raw) ? { outcome: 'retry' } : { outcome: 'not-applied', current: raw };
+      },
+    );
   }
 
   async #revokeOne(entry: LookupEntry, filter: RevocationFilter, at: number, levels: OperationConsistency): Promise<boolean> {
