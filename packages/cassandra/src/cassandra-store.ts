@@ -745,11 +745,8 @@ export class CassandraStore implements TokenStore {
     const ttl = to === 'ACTIVE' ? current.ttl : retainedTtl(current.ttl, this.#ttl);
     if (ttl !== current.ttl) await this.#retain(kind, current, ttl, levels);
     const changeId = randomUUID();
-    const outcome = await this.#conditional(
-      this.#cql.tokens[kind].changeState,
-      [ttl, to, new Date(at), changeId, key, from],
-      levels,
-      () => this.#resolveChange(kind, key, changeId, levels, (row) => row.state === from),
+    const outcome = await this.#conditional(this.#cql.tokens[kind].changeState, [ttl, to, new Date(at), changeId, key, from], levels, () =>
+      this.#resolveChange(kind, key, changeId, levels, (row) => row.state === from),
     );
     if (!outcome.applied) return false;
     if (kind === 'accessToken' && from === 'ACTIVE' && to !== 'ACTIVE') {

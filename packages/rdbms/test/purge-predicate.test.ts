@@ -63,10 +63,16 @@ const CUTOFFS: Cutoffs[] = [
 function samples(p: Cutoffs): SampleRow[] {
   const expiries = [null, p.expiredBefore - 1, p.expiredBefore, p.expiredBefore + 1];
   const changes = [p.inactiveBefore - 1, p.inactiveBefore, p.inactiveBefore + 1];
-  return STATES.flatMap((state) => expiries.flatMap((expires_at) => changes.map((state_changed_at) => ({ state, expires_at, state_changed_at }))));
+  return STATES.flatMap((state) =>
+    expiries.flatMap((expires_at) => changes.map((state_changed_at) => ({ state, expires_at, state_changed_at }))),
+  );
 }
 
-const TARGET: PurgeTarget = { table: 'tokenstore_refresh_token', auditTable: 'tokenstore_refresh_token_audit', columns: ['token_key', 'state'] };
+const TARGET: PurgeTarget = {
+  table: 'tokenstore_refresh_token',
+  auditTable: 'tokenstore_refresh_token_audit',
+  columns: ['token_key', 'state'],
+};
 const DIALECTS: Array<[string, SqlDialect]> = [
   ['postgres', new PostgresDialect()],
   ['mysql', new MysqlDialect()],
@@ -82,19 +88,22 @@ describe.each(DIALECTS)('%s purge statements', (_name, dialect) => {
     ['selectPurgeableKeys', dialect.selectPurgeableKeys(TARGET)],
   ].filter((entry): entry is [string, string] => entry[1] !== undefined);
 
-  it.each(statements)('%s: its two index branches together select exactly the purgeable rows, each only purgeable ones', (_statement, sql) => {
-    const { branches, recheck } = conditionsOf(sql);
-    expect(branches).toHaveLength(2);
-    const conditions = branches.map(conditionOf);
-    for (const p of CUTOFFS)
-      for (const row of samples(p)) {
-        const expected = purgeable(row, p);
-        const picked = conditions.map((condition) => condition(row, p));
-        const where = `${JSON.stringify(row)} with ${JSON.stringify(p)}`;
-        expect(picked.some(Boolean), `union of branches for ${where}`).toBe(expected);
-        // A branch never picks a row that is not purgeable: the batch limit is spent only on rows deleted.
-        for (const [index, value] of picked.entries()) if (value) expect(expected, `branch ${index} for ${where}`).toBe(true);
-        if (recheck !== undefined) expect(conditionOf(recheck)(row, p), `re-check for ${where}`).toBe(expected);
-      }
-  });
+  it.each(statements)(
+    '%s: its two index branches together select exactly the purgeable rows, each only purgeable ones',
+    (_statement, sql) => {
+      const { branches, recheck } = conditionsOf(sql);
+      expect(branches).toHaveLength(2);
+      const conditions = branches.map(conditionOf);
+      for (const p of CUTOFFS)
+        for (const row of samples(p)) {
+          const expected = purgeable(row, p);
+          const picked = conditions.map((condition) => condition(row, p));
+          const where = `${JSON.stringify(row)} with ${JSON.stringify(p)}`;
+          expect(picked.some(Boolean), `union of branches for ${where}`).toBe(expected);
+          // A branch never picks a row that is not purgeable: the batch limit is spent only on rows deleted.
+          for (const [index, value] of picked.entries()) if (value) expect(expected, `branch ${index} for ${where}`).toBe(true);
+          if (recheck !== undefined) expect(conditionOf(recheck)(row, p), `re-check for ${where}`).toBe(expected);
+        }
+    },
+  );
 });

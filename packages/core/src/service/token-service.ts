@@ -386,7 +386,10 @@ export class TokenService {
     if (rotated) {
       const { gracePeriodSeconds, maxReuseCount } = this.options.refresh;
       const inGrace =
-        !isExpired(row, now) && row.rotatedAt !== null && now - row.rotatedAt <= gracePeriodSeconds * 1000 && row.reuseCount < maxReuseCount;
+        !isExpired(row, now) &&
+        row.rotatedAt !== null &&
+        now - row.rotatedAt <= gracePeriodSeconds * 1000 &&
+        row.reuseCount < maxReuseCount;
       if (!inGrace) {
         await this.#revokeFamily('refresh-reuse', row.consumerKey, row.grantId, now);
         throw new TokenStoreError(ErrorCode.ReuseDetected, 'refresh token was already rotated; its grant was revoked');
