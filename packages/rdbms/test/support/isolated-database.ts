@@ -27,8 +27,7 @@ export async function isolatedDatabaseUrl(backend: 'postgres' | 'mysql', serverU
 export function namespacedDatabaseName(name: string): string {
   const namespace = process.env.TOKENSTORE_TEST_NAMESPACE;
   if (namespace === undefined || namespace === '') return name;
-  if (!/^[a-z0-9_]{1,16}$/.test(namespace))
-    throw new Error('TOKENSTORE_TEST_NAMESPACE must be 1 to 16 characters of [a-z0-9_]');
+  if (!/^[a-z0-9_]{1,16}$/.test(namespace)) throw new Error('TOKENSTORE_TEST_NAMESPACE must be 1 to 16 characters of [a-z0-9_]');
   return `${name}_${namespace}`;
 }
 
