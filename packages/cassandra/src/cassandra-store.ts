@@ -599,13 +599,7 @@ export class CassandraStore implements TokenStore {
   }
 
   async #writeSideEntries(kind: TokenKind, row: StoredTokenBase, ttl: number, now: number | undefined, levels: OperationConsistency) {
-    const lookups = this.#cql.lookups;
-    const plain = { consistency: levels.codes.write };
-    const writes: Array<Promise<unknown>> = [
-      this.#execute(lookups.byUser.insert, [row.userId, kind, row.key, row.consumerKey, row.userType, ttl], plain),
-      this.#execute(lookups.byConsumer.insert, [row.consumerKey, kind, row.key, ttl], plain),
-      this.#execute(lookups.byGrant.insert, [row.grantId, kind, row.key, ttl], plain),
-    ];
+    const writes: Array<Promise<unknown>> = [this.#writeLookups(kind, row, ttl, levels)];
     if (row.expiresAt !== null)
       writes.push(this.#writeIndexEntry(kind, 'expiry', row.expiresAt, row.key, entryTtl(ttl, this.#ttl), now, levels));
     if (row.state !== 'ACTIVE') {
@@ -613,6 +607,17 @@ export class CassandraStore implements TokenStore {
       writes.push(this.#writeIndexEntry(kind, 'inactive', row.stateChangedAt, row.key, entry, now, levels));
     }
     await Promise.all(writes);
+  }
+
+  /** The row's entries in tokens_by_user, tokens_by_consumer and tokens_by_grant, with `ttl`. */
+  async #writeLookups(kind: TokenKind, row: StoredTokenBase, ttl: number, levels: OperationConsistency): Promise<void> {
+    const lookups = this.#cql.lookups;
+    const plain = { consistency: levels.codes.write };
+    await Promise.all([
+      this.#execute(lookups.byUser.insert, [row.userId, kind, row.key, row.consumerKey, row.userType, ttl], plain),
+      this.#execute(lookups.byConsumer.insert, [row.consumerKey, kind, row.key, ttl], plain),
+      this.#execute(lookups.byGrant.insert, [row.grantId, kind, row.key, ttl], plain),
+    ]);
   }
 
   #writeInactiveEntry(kind: TokenKind, key: string, at: number, now: number, levels: OperationConsistency): Promise<void> {
@@ -765,7 +770,9 @@ export class CassandraStore implements TokenStore {
    */
   async #retain<K extends TokenKind>(kind: K, current: RowForUpdate<K>, ttl: number, levels: OperationConsistency): Promise<void> {
     const row = current.row;
-    await this.#writeSideEntries(kind, row, ttl, undefined, levels);
+    // Lookups only: the purge-index entries already outlive the row (expiry: its old TTL + extra;
+    // state change: the inactive retention + extra, written by the caller).
+    await this.#writeLookups(kind, row, ttl, levels);
     const retainId = randomUUID();
     const tables = this.#cql.tokens[kind];
     await this.#conditional(
