@@ -212,7 +212,6 @@ export class CassandraStore implements TokenStore {
       const rotating = expected.state === 'ACTIVE';
       if (rotating) await this.#writeInactiveEntry('refreshToken', rotation.key, at, at, levels);
       const ttl = rotating ? retainedTtl(current.ttl, this.#ttl) : current.ttl;
-      if (ttl !== current.ttl) await this.#retain('refreshToken', current, ttl, levels);
       const cql = this.#cql.rotation;
       const outcome = await this.#conditional(
         rotating ? cql.rotate : cql.reuseAgain,
@@ -226,6 +225,7 @@ export class CassandraStore implements TokenStore {
           }),
       );
       if (!outcome.applied) return false;
+      if (ttl !== current.ttl) await this.#retain('refreshToken', rotation.key, changeId, current.ttl, ttl, levels);
 
       // The old token is retired; now its successors. If they cannot be written, undo the rotation so
       // the client can retry with the same refresh token (all or nothing, as far as Cassandra allows).
@@ -748,12 +748,12 @@ export class CassandraStore implements TokenStore {
     // The index entry goes first: if the change is applied it is already there for the purge.
     if (to !== 'ACTIVE') await this.#writeInactiveEntry(kind, key, at, at, levels);
     const ttl = to === 'ACTIVE' ? current.ttl : retainedTtl(current.ttl, this.#ttl);
-    if (ttl !== current.ttl) await this.#retain(kind, current, ttl, levels);
     const changeId = randomUUID();
     const outcome = await this.#conditional(this.#cql.tokens[kind].changeState, [ttl, to, new Date(at), changeId, key, from], levels, () =>
       this.#resolveChange(kind, key, changeId, levels, (row) => row.state === from),
     );
     if (!outcome.applied) return false;
+    if (ttl !== current.ttl) await this.#retain(kind, key, changeId, current.ttl, ttl, levels);
     if (kind === 'accessToken' && from === 'ACTIVE' && to !== 'ACTIVE') {
       const access = current.row as StoredAccessToken;
       if (access.exclusive) await this.#releaseSlot(access, levels);
@@ -762,30 +762,39 @@ export class CassandraStore implements TokenStore {
   }
 
   /**
-   * Gives the row as it was read, and its lookup entries, the longer `ttl` a state change away from
-   * ACTIVE needs ({@link retainedTtl}). Runs before that change, like its index entry, so an applied
-   * change finds the row already kept long enough. Conditional on the version read (no stale value
-   * is written back); if the row changed since, the change that follows is decided on the row as it
-   * is now and the row keeps its TTL.
+   * After a change away from ACTIVE applied as `changeId`, gives the whole row and its lookup entries
+   * the longer `ttl` it now needs ({@link retainedTtl}): TTLs are per cell, so the changed cells alone
+   * would not keep the row. Only the winner of the change pays for it (racing losers add no Paxos
+   * round). The row is read again at serial consistency and rewritten as it is, change_id included,
+   * `IF change_id = <changeId>`: no stale value is written back, and a row changed since is left to
+   * its new writer. Best effort: the change is applied, and failing now would make the caller retry
+   * a change that already happened; the row then keeps its shorter TTL (purge still keeps it).
    */
-  async #retain<K extends TokenKind>(kind: K, current: RowForUpdate<K>, ttl: number, levels: OperationConsistency): Promise<void> {
-    const row = current.row;
-    // Lookups only: the purge-index entries already outlive the row (expiry: its old TTL + extra;
-    // state change: the inactive retention + extra, written by the caller).
-    await this.#writeLookups(kind, row, ttl, levels);
-    const retainId = randomUUID();
+  async #retain(
+    kind: TokenKind,
+    key: string,
+    changeId: string,
+    previousTtl: number,
+    ttl: number,
+    levels: OperationConsistency,
+  ): Promise<void> {
     const tables = this.#cql.tokens[kind];
-    await this.#conditional(
-      tables.retain,
-      [ttl, ...tokenParams(kind, row).slice(1), retainId, row.key, current.changeId],
-      levels,
-      async () => {
-        const raw = (await this.#execute(tables.selectForUpdate, [row.key], { consistency: levels.codes.serial })).rows?.[0];
-        const changeId = uuidText(raw?.change_id);
-        if (changeId === retainId) return { outcome: 'applied' };
-        return changeId === current.changeId && tokenFromRow(kind, raw) ? { outcome: 'retry' } : { outcome: 'not-applied', current: raw };
-      },
-    );
+    const readSerial = async () => (await this.#execute(tables.selectForUpdate, [key], { consistency: levels.codes.serial })).rows?.[0];
+    try {
+      const raw = await readSerial();
+      const row = tokenFromRow(kind, raw);
+      if (!row || uuidText(raw?.change_id) !== changeId) return;
+      await this.#writeLookups(kind, row, ttl, levels);
+      await this.#conditional(tables.retain, [ttl, ...tokenParams(kind, row).slice(1), changeId, key, changeId], levels, async () => {
+        const now = await readSerial();
+        if (!tokenFromRow(kind, now) || uuidText(now?.change_id) !== changeId) return { outcome: 'not-applied', current: now };
+        // Same content and change_id either way: the TTL tells whether the rewrite happened.
+        const kept = remainingTtl(now?.row_ttl);
+        return (ttl === 0 ? kept === 0 : kept > previousTtl) ? { outcome: 'applied' } : { outcome: 'retry' };
+      });
+    } catch {
+      // See above: the state change stands; only its longer retention is lost.
+    }
   }
 
   async #revokeOne(entry: LookupEntry, filter: RevocationFilter, at: number, levels: OperationConsistency): Promise<boolean> {

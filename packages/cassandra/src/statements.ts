@@ -22,9 +22,9 @@ export interface TokenStatements {
   /** Binds TTL, value, change_id, key: a re-sealed value under the same lookup key (rewrap). */
   replaceValue: string;
   /**
-   * Rewrites every column of the version that was read with a new TTL (TTLs are per cell: a longer one
-   * on the changed cells alone would not keep the row). Binds TTL, the row's columns but `key`,
-   * change_id, key, expected change_id.
+   * Rewrites every column of a row as it is, with a new TTL (TTLs are per cell: a longer one on the
+   * changed cells alone would not keep the row). Binds TTL, the row's columns but `key`, change_id
+   * (unchanged), key, expected change_id.
    */
   retain: string;
   scan: string;
