@@ -2,15 +2,16 @@ import { type StoredRow, TokenState } from '@tokenstore/core';
 import type { CacheRetention } from './options.js';
 
 /**
- * When a row may vanish on its own (epoch ms), or `null` if it must stay until evicted or revoked:
- * expiry plus the expired retention, and for a row that is no longer ACTIVE at the latest its state
- * change plus the inactive retention.
+ * When a row may vanish on its own (epoch ms), or `null` if it must stay until evicted or revoked: an
+ * ACTIVE row at its expiry plus the expired retention; a row no longer ACTIVE when both windows have
+ * passed, `max(expiresAt + expiredSeconds, stateChangedAt + inactiveSeconds)` (the latter alone when it
+ * never expires), so replays and reuse are still recognised after it expired.
  */
 export function retentionDeadline(row: StoredRow, retention: CacheRetention): number | null {
   const expired = row.expiresAt === null ? null : row.expiresAt + retention.expiredSeconds * 1000;
   if (row.state === TokenState.Active) return expired;
   const inactive = row.stateChangedAt + retention.inactiveSeconds * 1000;
-  return expired === null ? inactive : Math.min(expired, inactive);
+  return expired === null ? inactive : Math.max(expired, inactive);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Clock, ErrorCode, type PurgeCriteria, type StoredRow, TokenState, TokenStoreError } from '@tokenstore/core';
+import { type Clock, ErrorCode, isPurgeable, type PurgeCriteria, type StoredRow, TokenState, TokenStoreError } from '@tokenstore/core';
 import { LRUCache } from 'lru-cache';
 import { KeySetIndex } from './key-set-index.js';
 import type { CacheRetention } from './options.js';
@@ -121,16 +121,19 @@ export class TokenTable<R extends StoredRow> {
   }
 
   /**
-   * Deletes up to `criteria.limit` rows that are due: expired at or before `expiredBefore`, or no
-   * longer ACTIVE since `inactiveBefore`. Pops the two time-ordered queues, so the work is proportional
-   * to the rows deleted (plus stale queue entries, each discarded once), never to the table size.
+   * Deletes up to `criteria.limit` rows that are purgeable ({@link isPurgeable}). Pops the two
+   * time-ordered queues, so the work is proportional to the rows deleted plus entries discarded, each
+   * entry popped once, never to the table size. A row no longer ACTIVE has an entry in both queues: the
+   * first one that comes due while the other deadline is still ahead is dropped, and the row is
+   * deleted when its other entry comes due (so it is never re-queued, nor looked at again per batch).
    */
   purge(criteria: PurgeCriteria): number {
     let deleted = 0;
     while (deleted < criteria.limit) {
       const due = this.#expiries.popDue(criteria.expiredBefore) ?? this.#stateChanges.popDue(criteria.inactiveBefore);
       if (!due) break;
-      if (this.#lru.delete(due.key)) deleted++;
+      const row = this.#lru.peek(due.key, { allowStale: true });
+      if (row && isPurgeable(row, criteria) && this.#lru.delete(due.key)) deleted++;
     }
     return deleted;
   }

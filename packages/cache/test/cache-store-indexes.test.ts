@@ -152,4 +152,33 @@ describe('CacheStore secondary indexes', () => {
     expect(await store.purge('accessToken', criteria(changedAt - 1))).toBe(0);
     expect(await store.purge('accessToken', criteria(changedAt))).toBe(1);
   });
+
+  it('deletes a retired row only once both deadlines have passed, whichever queue finds it due first, popping each entry once', async () => {
+    const clock = new ManualClock();
+    // Long native retention: only purge removes rows here.
+    const store = new CacheStore({ clock, retention: { expiredSeconds: 86_400, inactiveSeconds: 86_400 } });
+    const start = clock.now();
+    const at = (seconds: number) => start + seconds * 1000;
+    const expiresFirst = accessTokenRow(start, { expiresAt: at(1) });
+    const retiresFirst = accessTokenRow(start, { expiresAt: at(20) });
+    for (const row of [expiresFirst, retiresFirst]) await store.insert('accessToken', row);
+    await store.compareAndSetState('accessToken', retiresFirst.key, { from: TokenState.Active, to: TokenState.Revoked, at: at(2) });
+    await store.compareAndSetState('accessToken', expiresFirst.key, { from: TokenState.Active, to: TokenState.Revoked, at: at(10) });
+    clock.set(at(30));
+    const criteria = (expiredBefore: number, inactiveBefore: number) => ({ now: clock.now(), expiredBefore, inactiveBefore, limit: 10 });
+
+    // expiresFirst is due by its expiry but still within its inactive retention; retiresFirst the other way round.
+    expect(await store.purge('accessToken', criteria(at(5), at(5)))).toBe(0);
+    expect(store.sizes().accessToken).toMatchObject({ rows: 2, expiryQueue: 1, stateQueue: 1 });
+    // The entries that were not due for deletion are not popped again by the next batch.
+    expect(await store.purge('accessToken', criteria(at(5), at(5)))).toBe(0);
+    expect(store.sizes().accessToken).toMatchObject({ rows: 2, expiryQueue: 1, stateQueue: 1 });
+
+    expect(await store.purge('accessToken', criteria(at(5), at(15)))).toBe(1);
+    expect(await store.get('accessToken', expiresFirst.key)).toBeNull();
+    expect(await store.get('accessToken', retiresFirst.key)).not.toBeNull();
+    expect(await store.purge('accessToken', criteria(at(25), at(15)))).toBe(1);
+    expect(await store.get('accessToken', retiresFirst.key)).toBeNull();
+    expect(store.sizes().accessToken).toMatchObject({ rows: 0, expiryQueue: 0, stateQueue: 0 });
+  });
 });

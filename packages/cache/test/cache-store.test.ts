@@ -94,14 +94,31 @@ describe('CacheStore', () => {
       expect(await store.get('accessToken', row.key)).toBeNull();
     });
 
-    it('lets a revoked row go at its expiry plus retention when that comes before the inactive retention ends', async () => {
+    it('keeps a consumed code past its expiry until the inactive retention from its consumption ends (the later deadline)', async () => {
       const own = new ManualClock();
       const store = new CacheStore({ clock: own, retention: { inactiveSeconds: 86_400, expiredSeconds: 0 } });
       const code = authorizationCodeRow(own.now(), { expiresAt: own.now() + 300_000 });
       await store.insert('authorizationCode', code);
       await store.compareAndSetState('authorizationCode', code.key, { from: 'ACTIVE', to: 'INACTIVE', at: own.now() });
       own.advance(300_001);
+      // Expired, but a replay must still be recognised: it stays for the inactive retention.
+      expect((await store.get('authorizationCode', code.key))?.state).toBe('INACTIVE');
+      own.advance(86_400_000 - 300_001);
+      expect(await store.get('authorizationCode', code.key)).not.toBeNull();
+      own.advance(1);
       expect(await store.get('authorizationCode', code.key)).toBeNull();
+    });
+
+    it('keeps a revoked row until its expiry plus the expired retention when that ends after the inactive retention', async () => {
+      const own = new ManualClock();
+      const store = new CacheStore({ clock: own, retention: { inactiveSeconds: 600, expiredSeconds: 3600 } });
+      const row = accessTokenRow(own.now(), { expiresAt: own.now() + 60_000 });
+      await store.insert('accessToken', row);
+      await store.compareAndSetState('accessToken', row.key, { from: 'ACTIVE', to: 'REVOKED', at: own.now() });
+      own.advance(60_000 + 3_600_000);
+      expect((await store.get('accessToken', row.key))?.state).toBe('REVOKED');
+      own.advance(1);
+      expect(await store.get('accessToken', row.key)).toBeNull();
     });
 
     it('drops the reuse lookup of an exclusive token that went past its retention', async () => {

@@ -42,7 +42,7 @@ import { BucketRegistry, bucketOf, PURGE_REASONS, type PurgeReason } from './pur
 import { applySchema } from './schema.js';
 import { buildStatements, type Statements } from './statements.js';
 import { clientFromRow, clientParams, clientUpdateParams, millis, sameClient, tokenFromRow, tokenParams } from './token-rows.js';
-import { bucketTtl, entryTtl, inactiveEntryTtl, remainingTtl, rowTtl, type TtlPolicy } from './ttl.js';
+import { bucketTtl, entryTtl, inactiveEntryTtl, remainingTtl, retainedTtl, rowTtl, type TtlPolicy } from './ttl.js';
 
 /** A row read for a conditional change: the row, its remaining TTL (0 = none) and its change id. */
 interface RowForUpdate<K extends TokenKind> {
@@ -234,21 +234,27 @@ export class CassandraStore implements TokenStore {
       }
       try {
         if (rotating) await this.#writeInactiveEntry('refreshToken', rotation.key, at, at, levels);
+        // A rotated token is kept for its inactive retention, which may outlive its expiry.
+        const ttl = rotating ? retainedTtl(current.ttl, this.#ttl) : current.ttl;
         const cql = this.#cql.rotation;
         const outcome = await this.#conditional(
           rotating ? cql.rotate : cql.reuseAgain,
           rotating
-            ? [current.ttl, new Date(at), new Date(at), changeId, rotation.key, expected.reuseCount]
-            : [current.ttl, expected.reuseCount + 1, changeId, rotation.key, expected.reuseCount],
+            ? [ttl, new Date(at), new Date(at), changeId, rotation.key, expected.reuseCount]
+            : [ttl, expected.reuseCount + 1, changeId, rotation.key, expected.reuseCount],
           levels,
           () =>
             this.#resolveChange('refreshToken', rotation.key, changeId, levels, (row) => {
               return row.state === expected.state && row.reuseCount === expected.reuseCount;
             }),
         );
-        // Lost: the successors were never handed out; remove them (a revocation may have revoked them already).
-        if (!outcome.applied) await removeSuccessors();
-        return outcome.applied;
+        if (!outcome.applied) {
+          // Lost: the successors were never handed out; remove them (a revocation may have revoked them already).
+          await removeSuccessors();
+          return false;
+        }
+        if (ttl !== current.ttl) await this.#retain('refreshToken', rotation.key, changeId, current.ttl, ttl, levels);
+        return true;
       } catch (error) {
         await removeSuccessors();
         throw error;
@@ -609,13 +615,7 @@ export class CassandraStore implements TokenStore {
   }
 
   async #writeSideEntries(kind: TokenKind, row: StoredTokenBase, ttl: number, now: number | undefined, levels: OperationConsistency) {
-    const lookups = this.#cql.lookups;
-    const plain = { consistency: levels.codes.write };
-    const writes: Array<Promise<unknown>> = [
-      this.#execute(lookups.byUser.insert, [row.userId, kind, row.key, row.consumerKey, row.userType, ttl], plain),
-      this.#execute(lookups.byConsumer.insert, [row.consumerKey, kind, row.key, ttl], plain),
-      this.#execute(lookups.byGrant.insert, [row.grantId, kind, row.key, ttl], plain),
-    ];
+    const writes: Array<Promise<unknown>> = [this.#writeLookups(kind, row, ttl, levels)];
     if (row.expiresAt !== null)
       writes.push(this.#writeIndexEntry(kind, 'expiry', row.expiresAt, row.key, entryTtl(ttl, this.#ttl), now, levels));
     if (row.state !== 'ACTIVE') {
@@ -623,6 +623,17 @@ export class CassandraStore implements TokenStore {
       writes.push(this.#writeIndexEntry(kind, 'inactive', row.stateChangedAt, row.key, entry, now, levels));
     }
     await Promise.all(writes);
+  }
+
+  /** The row's entries in tokens_by_user, tokens_by_consumer and tokens_by_grant, with `ttl`. */
+  async #writeLookups(kind: TokenKind, row: StoredTokenBase, ttl: number, levels: OperationConsistency): Promise<void> {
+    const lookups = this.#cql.lookups;
+    const plain = { consistency: levels.codes.write };
+    await Promise.all([
+      this.#execute(lookups.byUser.insert, [row.userId, kind, row.key, row.consumerKey, row.userType, ttl], plain),
+      this.#execute(lookups.byConsumer.insert, [row.consumerKey, kind, row.key, ttl], plain),
+      this.#execute(lookups.byGrant.insert, [row.grantId, kind, row.key, ttl], plain),
+    ]);
   }
 
   #writeInactiveEntry(kind: TokenKind, key: string, at: number, now: number, levels: OperationConsistency): Promise<void> {
@@ -752,19 +763,54 @@ export class CassandraStore implements TokenStore {
     const key = current.row.key;
     // The index entry goes first: if the change is applied it is already there for the purge.
     if (to !== 'ACTIVE') await this.#writeInactiveEntry(kind, key, at, at, levels);
+    const ttl = to === 'ACTIVE' ? current.ttl : retainedTtl(current.ttl, this.#ttl);
     const changeId = randomUUID();
-    const outcome = await this.#conditional(
-      this.#cql.tokens[kind].changeState,
-      [current.ttl, to, new Date(at), changeId, key, from],
-      levels,
-      () => this.#resolveChange(kind, key, changeId, levels, (row) => row.state === from),
+    const outcome = await this.#conditional(this.#cql.tokens[kind].changeState, [ttl, to, new Date(at), changeId, key, from], levels, () =>
+      this.#resolveChange(kind, key, changeId, levels, (row) => row.state === from),
     );
     if (!outcome.applied) return false;
+    if (ttl !== current.ttl) await this.#retain(kind, key, changeId, current.ttl, ttl, levels);
     if (kind === 'accessToken' && from === 'ACTIVE' && to !== 'ACTIVE') {
       const access = current.row as StoredAccessToken;
       if (access.exclusive) await this.#releaseSlot(access, levels);
     }
     return true;
+  }
+
+  /**
+   * After a change away from ACTIVE applied as `changeId`, gives the whole row and its lookup entries
+   * the longer `ttl` it now needs ({@link retainedTtl}): TTLs are per cell, so the changed cells alone
+   * would not keep the row. Only the winner of the change pays for it (racing losers add no Paxos
+   * round). The row is read again at serial consistency and rewritten as it is, change_id included,
+   * `IF change_id = <changeId>`: no stale value is written back, and a row changed since is left to
+   * its new writer. Best effort: the change is applied, and failing now would make the caller retry
+   * a change that already happened; the row then keeps its shorter TTL (purge still keeps it).
+   */
+  async #retain(
+    kind: TokenKind,
+    key: string,
+    changeId: string,
+    previousTtl: number,
+    ttl: number,
+    levels: OperationConsistency,
+  ): Promise<void> {
+    const tables = this.#cql.tokens[kind];
+    const readSerial = async () => (await this.#execute(tables.selectForUpdate, [key], { consistency: levels.codes.serial })).rows?.[0];
+    try {
+      const raw = await readSerial();
+      const row = tokenFromRow(kind, raw);
+      if (!row || uuidText(raw?.change_id) !== changeId) return;
+      await this.#writeLookups(kind, row, ttl, levels);
+      await this.#conditional(tables.retain, [ttl, ...tokenParams(kind, row).slice(1), changeId, key, changeId], levels, async () => {
+        const now = await readSerial();
+        if (!tokenFromRow(kind, now) || uuidText(now?.change_id) !== changeId) return { outcome: 'not-applied', current: now };
+        // Same content and change_id either way: the TTL tells whether the rewrite happened.
+        const kept = remainingTtl(now?.row_ttl);
+        return (ttl === 0 ? kept === 0 : kept > previousTtl) ? { outcome: 'applied' } : { outcome: 'retry' };
+      });
+    } catch {
+      // See above: the state change stands; only its longer retention is lost.
+    }
   }
 
   async #revokeOne(entry: LookupEntry, filter: RevocationFilter, at: number, levels: OperationConsistency): Promise<boolean> {

@@ -44,8 +44,9 @@ export interface CassandraStoreOptions {
   consistency?: ConsistencyOptions;
   /**
    * The retention windows the service purges with (keep them equal to the service's `retention`).
-   * Rows are written USING TTL = remaining lifetime + `expiredSeconds`; `inactiveSeconds` bounds the
-   * life of purge-index entries of revoked rows.
+   * Rows are written USING TTL = remaining lifetime + `expiredSeconds`; a row leaving ACTIVE gets at
+   * least `inactiveSeconds` more (it is kept until the later of the two), which also bounds the life
+   * of purge-index entries of revoked rows.
    */
   retention?: { expiredSeconds?: number; inactiveSeconds?: number };
   purgeIndex?: {

@@ -21,6 +21,12 @@ export interface TokenStatements {
   copyState: string;
   /** Binds TTL, value, change_id, key: a re-sealed value under the same lookup key (rewrap). */
   replaceValue: string;
+  /**
+   * Rewrites every column of a row as it is, with a new TTL (TTLs are per cell: a longer one on the
+   * changed cells alone would not keep the row). Binds TTL, the row's columns but `key`, change_id
+   * (unchanged), key, expected change_id.
+   */
+  retain: string;
   scan: string;
 }
 
@@ -37,6 +43,10 @@ function tokenStatements(keyspace: string, kind: TokenKind): TokenStatements {
     deleteIfUnchanged: `DELETE FROM ${table} WHERE key = ? IF change_id = ?`,
     copyState: `UPDATE ${table} USING TTL ? SET state = ?, state_changed_at = ?${extraState}, change_id = ? WHERE key = ? IF EXISTS`,
     replaceValue: `UPDATE ${table} USING TTL ? SET value = ?, change_id = ? WHERE key = ? IF EXISTS`,
+    retain: `UPDATE ${table} USING TTL ? SET ${columns
+      .slice(1)
+      .map((column) => `${column} = ?`)
+      .join(', ')}, change_id = ? WHERE key = ? IF change_id = ?`,
     scan: `SELECT ${list} FROM ${table}`,
   };
 }

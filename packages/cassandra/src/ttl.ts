@@ -25,6 +25,17 @@ export function rowTtl(expiresAt: number | null, now: number, policy: TtlPolicy)
   return bounded(Math.ceil((expiresAt - now) / 1000) + policy.expiredSeconds, policy);
 }
 
+/**
+ * TTL of a row that leaves ACTIVE now, given its remaining TTL: DESIGN keeps it until
+ * `max(expiresAt + expiredSeconds, stateChangedAt + inactiveSeconds)`. The remaining TTL already runs
+ * to the first (it was written as lifetime + expired retention); the second is the inactive retention
+ * from now. A row without TTL (it never expires, or past maxTtlSeconds) keeps none: purge removes it.
+ */
+export function retainedTtl(remainingSeconds: number, policy: TtlPolicy): number {
+  if (remainingSeconds === 0 || remainingSeconds >= policy.inactiveSeconds) return remainingSeconds;
+  return bounded(policy.inactiveSeconds, policy);
+}
+
 /** Remaining TTL of an existing row as read with `TTL(column)`: `null` (no TTL) becomes 0. */
 export function remainingTtl(ttl: unknown): number {
   if (typeof ttl !== 'number' || !Number.isFinite(ttl)) return 0;

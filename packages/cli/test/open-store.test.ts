@@ -10,10 +10,11 @@ describe('openStore', () => {
     const store = await openStore(loadConfig({ TOKENSTORE_RETENTION: '60' }), { clock });
     expect(store).toBeInstanceOf(CacheStore);
     expect((store as CacheStore).options.retention).toEqual({ inactiveSeconds: 60, expiredSeconds: 0 });
-    // The store ages with the injected clock: a revoked token is gone once the retention has passed.
+    // The store ages with the injected clock: a revoked token is gone once the retention has passed
+    // (it expires before, so its inactive retention is the later deadline).
     const service = new TokenService({ store, clock });
     const { consumerKey } = await service.registerClient();
-    const { accessToken } = await service.issueAccessToken({ consumerKey });
+    const { accessToken } = await service.issueAccessToken({ consumerKey, validitySeconds: 30 });
     await service.revokeAccessToken(accessToken);
     expect(await service.inspectAccessToken(accessToken)).toMatchObject({ state: 'REVOKED' });
     clock.advanceSeconds(61);

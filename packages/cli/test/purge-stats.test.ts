@@ -105,14 +105,18 @@ describe('tokenstore purge', () => {
     expect(stats.tokens.accessToken).toMatchObject({ ACTIVE: 2, EXPIRED: 0, REVOKED: 1, total: 3 });
   });
 
-  it('removes revoked rows after the retention window (TOKENSTORE_RETENTION)', async () => {
+  it('removes revoked rows once the retention window (TOKENSTORE_RETENTION) and their expiry have passed', async () => {
     await seed(f.service);
+    const purge = async () =>
+      JSON.parse(
+        (await cli(['purge', '--json'], { env: { TOKENSTORE_RETENTION: '3600' }, clock: f.clock, openStore: async () => f.store })).stdout,
+      ) as PurgeReport;
     f.clock.advanceSeconds(2 * HOUR);
-    const report = JSON.parse(
-      (await cli(['purge', '--json'], { env: { TOKENSTORE_RETENTION: '3600' }, clock: f.clock, openStore: async () => f.store })).stdout,
-    ) as PurgeReport;
-    // 3 expired + 1 revoked access tokens, the revoked user's refresh token, the code.
-    expect(report.removed).toEqual({ accessToken: 4, refreshToken: 1, authorizationCode: 1 });
+    // The 3 expired access tokens and the code; the revoked grant is past its retention window but not expired yet.
+    expect((await purge()).removed).toEqual({ accessToken: 3, refreshToken: 0, authorizationCode: 1 });
+    f.clock.advanceSeconds(9 * HOUR);
+    // Past the 10 h user tokens: the revoked one and the expired live one go; refresh tokens live a day.
+    expect((await purge()).removed).toEqual({ accessToken: 2, refreshToken: 0, authorizationCode: 0 });
   });
 
   it('works in bounded batches (--batch-size) and reports the runs; --no-count skips the count', async () => {

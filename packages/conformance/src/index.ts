@@ -12,6 +12,7 @@ import { concurrencyTests } from './suites/concurrency.js';
 import { interleavingTests } from './suites/interleavings/index.js';
 import { purgeTests } from './suites/purge.js';
 import { refreshRotationTests } from './suites/refresh.js';
+import { retentionTests } from './suites/retention.js';
 import { reuseAndDeviceScopeTests } from './suites/reuse.js';
 import { revocationTests } from './suites/revocation.js';
 import { secrecyTests } from './suites/secrecy.js';
@@ -40,6 +41,7 @@ const TOPICS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   refreshRotationTests,
   clientTests,
   purgeTests,
+  retentionTests,
   concurrencyTests,
   interleavingTests,
   storePrimitiveTests,

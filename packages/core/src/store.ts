@@ -65,8 +65,14 @@ export interface RevocationCounts {
 }
 
 /**
- * Rows a purge batch may delete: expired ones (`expiresAt <= expiredBefore`) and non-ACTIVE ones whose
- * state changed at or before `inactiveBefore`. Never-expiring ACTIVE rows are never purged.
+ * Rows a purge batch may delete (`expiredBefore` = now - retention.expiredSeconds, `inactiveBefore` =
+ * now - retention.inactiveSeconds):
+ * - an ACTIVE row once it expired at or before `expiredBefore`; never-expiring ACTIVE rows never;
+ * - a row no longer ACTIVE once its state changed at or before `inactiveBefore` **and** it expired at or
+ *   before `expiredBefore` (or never expires). It is kept until
+ *   `max(expiresAt + expiredSeconds, stateChangedAt + inactiveSeconds)`, so a replayed code or a reused
+ *   refresh token is still recognised, and still revokes its grant, after it expired.
+ * See {@link isPurgeable}.
  */
 export interface PurgeCriteria {
   now: number;
@@ -233,8 +239,10 @@ export function effectiveState(row: { state: TokenState; expiresAt: number | nul
 
 /** True when a purge with `criteria` may delete `row` (the one definition of {@link PurgeCriteria}). */
 export function isPurgeable(row: Pick<StoredAccessToken, 'expiresAt' | 'state' | 'stateChangedAt'>, criteria: PurgeCriteria): boolean {
-  if (row.expiresAt !== null && row.expiresAt <= criteria.expiredBefore) return true;
-  return row.state !== 'ACTIVE' && row.stateChangedAt <= criteria.inactiveBefore;
+  const expired = row.expiresAt !== null && row.expiresAt <= criteria.expiredBefore;
+  if (row.state === TokenState.Active) return expired;
+  // Both windows must have passed: the expired one only applies to a row that expires.
+  return row.stateChangedAt <= criteria.inactiveBefore && (row.expiresAt === null || expired);
 }
 
 /**

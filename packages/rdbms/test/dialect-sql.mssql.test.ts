@@ -120,8 +120,13 @@ describe('SQL Server dialect: the statements the store sends', () => {
     const purge = dialect.purgeBatch(target);
     expect(purge).toMatch(/^DELETE TOP \(:limit\) FROM tokenstore_refresh_token WITH \(ROWLOCK, READPAST\)/);
     const retired = schema.find((statement) => statement.includes('INDEX tokenstore_refresh_token_retired'))!;
-    expect(purge).toContain(`WHERE ${/WHERE (.+)$/.exec(retired)![1]} AND state_changed_at <= :inactiveBefore ORDER BY state_changed_at`);
-    expect(purge).toContain('WHERE expires_at <= :expiredBefore ORDER BY expires_at');
+    // Each branch opens with its index's range; the other retention window only filters it.
+    expect(purge).toContain(
+      `WHERE ${/WHERE (.+)$/.exec(retired)![1]} AND state_changed_at <= :inactiveBefore AND (expires_at IS NULL OR expires_at <= :expiredBefore) ORDER BY state_changed_at`,
+    );
+    expect(purge).toContain(
+      "WHERE expires_at <= :expiredBefore AND (state = 'ACTIVE' OR state_changed_at <= :inactiveBefore) ORDER BY expires_at",
+    );
     expect(dialect.selectPurgeableKeys(target)).toContain('WITH (UPDLOCK, ROWLOCK, READPAST)');
     expect(dialect.purgeAndArchiveBatch(target)).toContain(
       `OUTPUT ${TOKEN_COLUMNS.refreshToken.map((column) => `deleted.${column}`).join(', ')}, CAST(:now AS bigint) INTO tokenstore_refresh_token_audit`,

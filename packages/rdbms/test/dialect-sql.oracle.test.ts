@@ -138,9 +138,12 @@ describe('Oracle dialect: the statements the store sends', () => {
     const target = { table: TOKEN_TABLES.accessToken, auditTable: AUDIT_TABLES.accessToken, columns: TOKEN_COLUMNS.accessToken };
     const purge = dialect.purgeBatch(target);
     expect(purge).toMatch(/^DELETE FROM tokenstore_access_token WHERE token_key IN \(/);
-    expect(purge).toContain('WHERE expires_at <= :expiredBefore ORDER BY expires_at FETCH FIRST :limit ROWS ONLY');
+    // Each branch opens with its index's range; the other retention window only filters it.
     expect(purge).toContain(
-      "WHERE state IN ('INACTIVE', 'REVOKED', 'EXPIRED') AND state_changed_at <= :inactiveBefore FETCH FIRST :limit ROWS ONLY",
+      "WHERE expires_at <= :expiredBefore AND (state = 'ACTIVE' OR state_changed_at <= :inactiveBefore) ORDER BY expires_at FETCH FIRST :limit ROWS ONLY",
+    );
+    expect(purge).toContain(
+      "WHERE state IN ('INACTIVE', 'REVOKED', 'EXPIRED') AND state_changed_at <= :inactiveBefore AND (expires_at IS NULL OR expires_at <= :expiredBefore) FETCH FIRST :limit ROWS ONLY",
     );
     expect(purge).not.toContain('FOR UPDATE');
     const keys = dialect.selectPurgeableKeys(target);

@@ -30,7 +30,7 @@ export interface PurgeReport {
 }
 
 /**
- * `tokenstore purge`: deletes expired rows and revoked/inactive rows past the retention window, with
+ * `tokenstore purge`: deletes expired rows and revoked/inactive rows once both retention windows have passed, with
  * the service's Purger (bounded batches, a time budget per run, the lease on shared stores), run after
  * run until nothing purgeable is left.
  */

@@ -66,15 +66,16 @@ export function purgeTests(ctx: ConformanceContext): void {
       expect(await service.validateAccessToken(forever.accessToken)).not.toBeNull();
     });
 
-    it('deletes revoked, consumed and rotated rows once the inactive retention has passed, and keeps them until then', async () => {
+    it('deletes revoked, consumed and rotated rows once the inactive retention has passed (after their expired retention), and keeps them until then', async () => {
       const service = purging();
-      const revoked = await service.issueAccessToken({ consumerKey: ctx.client.consumerKey, userId: 'alice', validitySeconds: 4 * 3600 });
+      // The retired rows expire (30 min) well before their inactive retention ends (1 h): that decides.
+      const revoked = await service.issueAccessToken({ consumerKey: ctx.client.consumerKey, userId: 'alice', validitySeconds: 1800 });
       await service.revokeAccessToken(revoked.accessToken);
       const code = await service.issueAuthorizationCode({
         consumerKey: ctx.client.consumerKey,
         userId: 'alice',
         redirectUri: CLIENT_REDIRECT_URIS[0],
-        validitySeconds: 4 * 3600,
+        validitySeconds: 1800,
       });
       const redeemed = await service.redeemAuthorizationCode({
         code: code.code,
@@ -82,8 +83,15 @@ export function purgeTests(ctx: ConformanceContext): void {
         redirectUri: CLIENT_REDIRECT_URIS[0],
         validitySeconds: 4 * 3600,
       });
+      const original = await service.issueAccessToken({
+        consumerKey: ctx.client.consumerKey,
+        userId: 'alice',
+        validitySeconds: 4 * 3600,
+        issueRefreshToken: true,
+        refreshTokenValiditySeconds: 1800,
+      });
       const rotated = await service.refreshAccessToken({
-        refreshToken: redeemed.refreshToken!,
+        refreshToken: original.refreshToken!,
         consumerKey: ctx.client.consumerKey,
         validitySeconds: 4 * 3600,
       });

@@ -27,10 +27,16 @@ export interface RefreshOptions {
   maxReuseCount: number;
 }
 
+/**
+ * How long purge keeps rows: an ACTIVE row until `expiresAt + expiredSeconds` (never, when it never
+ * expires); a row no longer ACTIVE until `max(expiresAt + expiredSeconds, stateChangedAt +
+ * inactiveSeconds)` (the second term alone when it never expires), so replays and reuse are
+ * recognised after expiry. See `isPurgeable`.
+ */
 export interface RetentionOptions {
-  /** Seconds a revoked or inactive row is kept (reuse/replay detection, audit) before purge. Default 86400. */
+  /** Seconds a revoked or inactive row is kept after its state changed (reuse/replay detection, audit). Default 86400. */
   inactiveSeconds: number;
-  /** Seconds an expired row is kept before purge. Default 0. */
+  /** Seconds a row is kept after it expired, whatever its state. Default 0. */
   expiredSeconds: number;
 }
 

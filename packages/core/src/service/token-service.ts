@@ -386,12 +386,18 @@ export class TokenService {
     const now = this.clock.now();
     if (row.state === TokenState.Revoked || row.state === TokenState.Expired)
       throw new TokenStoreError(ErrorCode.Revoked, 'refresh token was revoked');
-    if (isExpired(row, now)) throw new TokenStoreError(ErrorCode.Expired, 'refresh token has expired');
+    // A rotated token presented again is reuse even after it expired: it is retained for exactly that.
+    const rotated = row.state === TokenState.Inactive;
+    if (isExpired(row, now) && !rotated) throw new TokenStoreError(ErrorCode.Expired, 'refresh token has expired');
     if (requested !== null && !requested.every((s) => row.scopes.includes(s)))
       throw new InvalidInputError('scopes', 'must be a subset of the scopes originally granted');
-    if (row.state === TokenState.Inactive) {
+    if (rotated) {
       const { gracePeriodSeconds, maxReuseCount } = this.options.refresh;
-      const inGrace = row.rotatedAt !== null && now - row.rotatedAt <= gracePeriodSeconds * 1000 && row.reuseCount < maxReuseCount;
+      const inGrace =
+        !isExpired(row, now) &&
+        row.rotatedAt !== null &&
+        now - row.rotatedAt <= gracePeriodSeconds * 1000 &&
+        row.reuseCount < maxReuseCount;
       if (!inGrace) {
         await this.#revokeFamily('refresh-reuse', row.consumerKey, row.grantId, now);
         throw new TokenStoreError(ErrorCode.ReuseDetected, 'refresh token was already rotated; its grant was revoked');

@@ -1,6 +1,7 @@
 import {
   ConflictError,
   type InsertResult,
+  isPurgeable,
   isRevocable,
   type ProtectedKind,
   type PurgeCriteria,
@@ -206,9 +207,7 @@ export class RecordingStore implements TokenStore {
     let deleted = 0;
     for (const [key, row] of table) {
       if (deleted >= criteria.limit) break;
-      const expired = row.expiresAt !== null && row.expiresAt <= criteria.expiredBefore;
-      const retired = row.state !== TokenState.Active && row.stateChangedAt <= criteria.inactiveBefore;
-      if (expired || retired) {
+      if (isPurgeable(row, criteria)) {
         table.delete(key);
         deleted++;
       }

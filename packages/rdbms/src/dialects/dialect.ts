@@ -59,9 +59,10 @@ export interface SqlDialect {
 
   /**
    * One purge batch as **one statement** (its own short transaction): deletes by primary key at
-   * most `:limit` rows that are expired (`expires_at <= :expiredBefore`) or non-ACTIVE since
-   * `state_changed_at <= :inactiveBefore`, found through the expiry and retired-state indexes
-   * (never a table scan), skipping rows other transactions hold where the database can. Its row
+   * most `:limit` purgeable rows — ACTIVE ones expired at or before `:expiredBefore`; non-ACTIVE
+   * ones whose state changed at or before `:inactiveBefore` and that expired at or before
+   * `:expiredBefore` or never expire (see `PURGEABLE_ROW` in standard-sql.ts) — found through the
+   * expiry and retired-state indexes (never a table scan), skipping rows other transactions hold where the database can. Its row
    * count is the number of rows deleted.
    */
   purgeBatch(target: PurgeTarget): string;

@@ -20,6 +20,21 @@ export function standardLeaseStatements(table: string, insertIfAbsent: string): 
   };
 }
 
+/**
+ * What purge deletes (DESIGN, Purge; core's `isPurgeable`): an ACTIVE row once it expired at or
+ * before `:expiredBefore`; a row no longer ACTIVE once its state changed at or before
+ * `:inactiveBefore` and it expired at or before `:expiredBefore` or never expires. Each index branch
+ * keeps its own range (expiry; retired rows by `state_changed_at`) and adds the other window as a
+ * filter, so a batch's limit is only spent on rows it deletes.
+ *
+ * This one filters the expiry branch: an expired row that left ACTIVE waits for its inactive retention too.
+ */
+export const PURGE_EXPIRY_BRANCH_FILTER = "(state = 'ACTIVE' OR state_changed_at <= :inactiveBefore)";
+/** Filter of the retired-rows branch: a row that left ACTIVE waits for its expired retention too. */
+export const PURGE_RETIRED_BRANCH_FILTER = '(expires_at IS NULL OR expires_at <= :expiredBefore)';
+/** The whole rule, for dialects that check it again on the rows they delete. */
+export const PURGEABLE_ROW = `((state = 'ACTIVE' AND expires_at <= :expiredBefore) OR (state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER}))`;
+
 /** The migration runner's version table; `suffix` carries table options (MySQL's `ENGINE=InnoDB`). */
 export function schemaVersionTableDdl(table: string, types: DialectColumnTypes, suffix = ''): string {
   return `CREATE TABLE IF NOT EXISTS ${table} (

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_TABLES, createSqlStore, type SqlStore, TOKEN_TABLES } from '../../src/index.js';
 import { bulkLoadTokens } from './bulk-load.js';
 import type { TestBackend, TestEnvironment } from './environment.js';
+import { namespacedDatabaseName } from './isolated-database.js';
 import { TestDatabase } from './test-database.js';
 
 const NOW = Date.UTC(2030, 0, 1);
@@ -12,6 +13,8 @@ const EXPIRED = 300;
 const LIVE = 50;
 const BATCH = 100;
 const DATABASE = 'tokenstore_purge_fault';
+/** The schema TestDatabase.open really uses (suffixed with TOKENSTORE_TEST_NAMESPACE), for the store's own pool. */
+const SCHEMA = namespacedDatabaseName(DATABASE);
 const APPLICATION_NAME = 'tokenstore-purge-fault-test';
 
 /** Slows the purge's deletes down and kills the connection running them, from another connection. */
@@ -70,7 +73,7 @@ export function describePurgeFault(backend: TestBackend, environment: TestEnviro
         // A pool of its own, named, so the test kills this store's connection and no other test's.
         const pool = new pg.Pool({
           connectionString: serverUrl,
-          options: `-c search_path=${DATABASE}`,
+          options: `-c search_path=${SCHEMA}`,
           application_name: APPLICATION_NAME,
         });
         pool.on('error', () => undefined);
@@ -78,7 +81,7 @@ export function describePurgeFault(backend: TestBackend, environment: TestEnviro
         closePool = () => pool.end();
         faults = postgresFaults(database);
       } else {
-        const pool = mysql.createPool({ uri: serverUrl, database: DATABASE });
+        const pool = mysql.createPool({ uri: serverUrl, database: SCHEMA });
         store = await createSqlStore({ dialect: 'mysql', pool, archive: true });
         closePool = () => pool.end();
         faults = mysqlFaults(database);
@@ -187,12 +190,12 @@ WHERE p.db = ? AND p.id <> CONNECTION_ID() AND t.trx_rows_modified > 0`;
     },
     async rowsDeletedByRunningBatch() {
       // The archive copy of the batch counts too: the batch inserted BATCH audit rows before deleting.
-      const [row] = await database.query(purgeTransactions, [DATABASE]);
+      const [row] = await database.query(purgeTransactions, [SCHEMA]);
 
       return row ? Math.max(0, Number(row.modified) - BATCH) : 0;
     },
     async killPurgeConnection() {
-      const rows = await database.query(purgeTransactions, [DATABASE]);
+      const rows = await database.query(purgeTransactions, [SCHEMA]);
       for (const row of rows) await database.query(`KILL ${Number(row.thread)}`);
       return rows.length;
     },

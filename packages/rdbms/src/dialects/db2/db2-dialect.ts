@@ -6,7 +6,7 @@ import type {
   PurgeTarget,
   SqlDialect,
 } from '../dialect.js';
-import { standardLeaseStatements } from '../standard-sql.js';
+import { PURGE_EXPIRY_BRANCH_FILTER, PURGE_RETIRED_BRANCH_FILTER, PURGEABLE_ROW, standardLeaseStatements } from '../standard-sql.js';
 import { classifyDb2Error } from './db2-errors.js';
 import { DB2_MIGRATION_LOCK, type Db2MigrationLockStatements } from './db2-migration-lock.js';
 
@@ -171,16 +171,17 @@ function typedMarker(column: string): string {
 
 /**
  * At most `:limit` purgeable rows (their `columns`): keys found through the expiry index in expiry
- * order and through the (state, state_changed_at) index, each branch stopped after `:limit` rows,
+ * order and through the (state, state_changed_at) index, each filtered by the other window (see
+ * {@link PURGE_EXPIRY_BRANCH_FILTER}) and stopped after `:limit` rows,
  * then read by primary key with the criteria checked again.
  */
 function purgeableRows(table: string, columns: readonly string[]): string {
   return `  SELECT ${columns.join(', ')} FROM ${table}
   WHERE token_key IN (
-    SELECT token_key FROM (SELECT token_key FROM ${table} WHERE expires_at <= :expiredBefore ORDER BY expires_at FETCH FIRST :limit ROWS ONLY) AS expired
+    SELECT token_key FROM (SELECT token_key FROM ${table} WHERE expires_at <= :expiredBefore AND ${PURGE_EXPIRY_BRANCH_FILTER} ORDER BY expires_at FETCH FIRST :limit ROWS ONLY) AS expired
     UNION ALL
-    SELECT token_key FROM (SELECT token_key FROM ${table} WHERE state IN (${RETIRED_STATES}) AND state_changed_at <= :inactiveBefore FETCH FIRST :limit ROWS ONLY) AS retired
+    SELECT token_key FROM (SELECT token_key FROM ${table} WHERE state IN (${RETIRED_STATES}) AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} FETCH FIRST :limit ROWS ONLY) AS retired
   )
-  AND (expires_at <= :expiredBefore OR (state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore))
+  AND ${PURGEABLE_ROW}
   FETCH FIRST :limit ROWS ONLY`;
 }

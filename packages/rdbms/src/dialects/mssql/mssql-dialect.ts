@@ -8,7 +8,7 @@ import type {
   PurgeTarget,
   SqlDialect,
 } from '../dialect.js';
-import { standardLeaseStatements } from '../standard-sql.js';
+import { PURGE_EXPIRY_BRANCH_FILTER, PURGE_RETIRED_BRANCH_FILTER, PURGEABLE_ROW, standardLeaseStatements } from '../standard-sql.js';
 import { classifyMssqlError } from './mssql-errors.js';
 
 /** The `sp_getapplock` resource of the migration runner; app locks are scoped to the current database. */
@@ -145,7 +145,7 @@ CREATE TABLE ${table} (
 
 /**
  * Rows purge may delete: each criterion through its own index (expiry; the filtered index of
- * retired rows), oldest first, at most `:limit` each, skipping rows another transaction holds,
+ * retired rows), filtered by the other window (see {@link PURGE_EXPIRY_BRANCH_FILTER}), oldest first, at most `:limit` each, skipping rows another transaction holds,
  * then deleted by primary key. The criteria are checked again on the rows deleted, so a row that
  * changed since it was picked is left alone.
  */
@@ -153,16 +153,16 @@ function purgeableRows(table: string): string {
   return `token_key IN (
 ${candidateKeys(table, 'WITH (ROWLOCK, READPAST)')}
 )
-AND (expires_at <= :expiredBefore OR (state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore))`;
+AND ${PURGEABLE_ROW}`;
 }
 
 /** The two index range scans, each stopped after `:limit` rows (a TOP … ORDER BY needs its own derived table). */
 function candidateKeys(table: string, hints: string): string {
   return `  SELECT token_key FROM (
-    SELECT TOP (:limit) token_key FROM ${table} ${hints} WHERE expires_at <= :expiredBefore ORDER BY expires_at
+    SELECT TOP (:limit) token_key FROM ${table} ${hints} WHERE expires_at <= :expiredBefore AND ${PURGE_EXPIRY_BRANCH_FILTER} ORDER BY expires_at
   ) AS expired
   UNION
   SELECT token_key FROM (
-    SELECT TOP (:limit) token_key FROM ${table} ${hints} WHERE state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore ORDER BY state_changed_at
+    SELECT TOP (:limit) token_key FROM ${table} ${hints} WHERE state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} ORDER BY state_changed_at
   ) AS retired`;
 }

@@ -8,7 +8,15 @@ import type {
   PurgeTarget,
   SqlDialect,
 } from '../dialect.js';
-import { errorProperty, insertInto, isNetworkError, schemaVersionTableDdl, standardLeaseStatements } from '../standard-sql.js';
+import {
+  errorProperty,
+  insertInto,
+  isNetworkError,
+  PURGE_EXPIRY_BRANCH_FILTER,
+  PURGE_RETIRED_BRANCH_FILTER,
+  schemaVersionTableDdl,
+  standardLeaseStatements,
+} from '../standard-sql.js';
 
 /** Server error numbers (MySQL and MariaDB agree on these). */
 const UNIQUE_VIOLATIONS = new Set([1062, 1586, 1022]); // ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME, ER_DUP_KEY
@@ -140,13 +148,14 @@ export class MysqlDialect implements SqlDialect {
 
 /**
  * A union of two index range scans, each at most `:limit` rows: expired rows in expiry order, and
- * rows retired (non-ACTIVE) before the retention cut-off. `FORCE INDEX` because with most rows
+ * rows retired (non-ACTIVE) before the retention cut-off, each filtered by the other window (see
+ * {@link PURGE_EXPIRY_BRANCH_FILTER}). `FORCE INDEX` because with most rows
  * expired the optimiser would otherwise prefer a table scan; each range stops after `:limit` rows.
  */
 function purgeableKeys(table: string, locking: string): string {
-  return `(SELECT token_key FROM ${table} FORCE INDEX (${table}_expires_at) WHERE expires_at <= :expiredBefore ORDER BY expires_at LIMIT :limit${locking})
+  return `(SELECT token_key FROM ${table} FORCE INDEX (${table}_expires_at) WHERE expires_at <= :expiredBefore AND ${PURGE_EXPIRY_BRANCH_FILTER} ORDER BY expires_at LIMIT :limit${locking})
 UNION
-(SELECT token_key FROM ${table} FORCE INDEX (${table}_retired) WHERE state IN (${RETIRED_STATES}) AND state_changed_at <= :inactiveBefore LIMIT :limit${locking})`;
+(SELECT token_key FROM ${table} FORCE INDEX (${table}_retired) WHERE state IN (${RETIRED_STATES}) AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} LIMIT :limit${locking})`;
 }
 
 /**

@@ -8,7 +8,13 @@ import type {
   PurgeTarget,
   SqlDialect,
 } from '../dialect.js';
-import { insertInto, standardLeaseStatements } from '../standard-sql.js';
+import {
+  insertInto,
+  PURGE_EXPIRY_BRANCH_FILTER,
+  PURGE_RETIRED_BRANCH_FILTER,
+  PURGEABLE_ROW,
+  standardLeaseStatements,
+} from '../standard-sql.js';
 import { classifyOracleError } from './oracle-errors.js';
 import { ORACLE_EXPLAIN, type OracleExplainSupport } from './oracle-explain.js';
 
@@ -88,7 +94,7 @@ export class OracleDialect implements SqlDialect {
     return `DELETE FROM ${target.table} WHERE token_key IN (
 ${candidateKeys(target.table)}
 )
-AND (expires_at <= :expiredBefore OR (state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore))`;
+AND ${PURGEABLE_ROW}`;
   }
 
   purgeAndArchiveBatch(): undefined {
@@ -143,14 +149,14 @@ END;`;
 
 /**
  * At most `:limit` keys: expired rows in expiry order through the expiry index, and rows retired
- * before the retention cut-off through the (state, state_changed_at) index, each branch stopped
- * after `:limit` rows.
+ * before the retention cut-off through the (state, state_changed_at) index, each filtered by the
+ * other window (see {@link PURGE_EXPIRY_BRANCH_FILTER}) and stopped after `:limit` rows.
  */
 function candidateKeys(table: string): string {
   return `  SELECT token_key FROM (
-    (SELECT token_key FROM ${table} WHERE expires_at <= :expiredBefore ORDER BY expires_at FETCH FIRST :limit ROWS ONLY)
+    (SELECT token_key FROM ${table} WHERE expires_at <= :expiredBefore AND ${PURGE_EXPIRY_BRANCH_FILTER} ORDER BY expires_at FETCH FIRST :limit ROWS ONLY)
     UNION
-    (SELECT token_key FROM ${table} WHERE state IN (${RETIRED_STATES}) AND state_changed_at <= :inactiveBefore FETCH FIRST :limit ROWS ONLY)
+    (SELECT token_key FROM ${table} WHERE state IN (${RETIRED_STATES}) AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} FETCH FIRST :limit ROWS ONLY)
   )
   FETCH FIRST :limit ROWS ONLY`;
 }

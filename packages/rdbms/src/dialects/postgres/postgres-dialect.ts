@@ -8,7 +8,15 @@ import type {
   PurgeTarget,
   SqlDialect,
 } from '../dialect.js';
-import { errorProperty, insertInto, isNetworkError, schemaVersionTableDdl, standardLeaseStatements } from '../standard-sql.js';
+import {
+  errorProperty,
+  insertInto,
+  isNetworkError,
+  PURGE_EXPIRY_BRANCH_FILTER,
+  PURGE_RETIRED_BRANCH_FILTER,
+  schemaVersionTableDdl,
+  standardLeaseStatements,
+} from '../standard-sql.js';
 
 /** SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html */
 const UNIQUE_VIOLATION = '23505';
@@ -141,15 +149,15 @@ SELECT token_key FROM doomed`;
 
 /**
  * The CTEs that pick one batch: each criterion through its own index (expiry; the partial index of
- * retired rows), oldest first, skipping rows another transaction holds, at most `:limit` in all.
+ * retired rows), filtered by the other window (see {@link PURGE_EXPIRY_BRANCH_FILTER}), oldest first, skipping rows another transaction holds, at most `:limit` in all.
  * `token_key = ANY (ARRAY(…))` then deletes by primary key: a join here would let the planner
  * choose a sequential scan of the table.
  */
 function purgeableKeys(table: string): string {
   return `WITH expired AS (
-  SELECT token_key FROM ${table} WHERE expires_at <= :expiredBefore ORDER BY expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
+  SELECT token_key FROM ${table} WHERE expires_at <= :expiredBefore AND ${PURGE_EXPIRY_BRANCH_FILTER} ORDER BY expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
 ), retired AS (
-  SELECT token_key FROM ${table} WHERE state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore ORDER BY state_changed_at LIMIT :limit FOR UPDATE SKIP LOCKED
+  SELECT token_key FROM ${table} WHERE state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} ORDER BY state_changed_at LIMIT :limit FOR UPDATE SKIP LOCKED
 ), doomed AS (
   SELECT token_key FROM expired UNION SELECT token_key FROM retired LIMIT :limit
 )`;
