@@ -193,6 +193,15 @@ export function checkHistory(history: HistoryRecord): Violation[] {
     const op = handle === null ? undefined : known.firstOp.get(handle);
     return op === undefined ? 'not handed out by any operation' : `minted by op #${op}`;
   };
+  /** Whether the token already existed when the revocation started, or was minted by an operation that overlapped it or came later. */
+  const relativeTo = (handle: string | null, r: Op): string => {
+    const id = handle === null ? undefined : known.firstOp.get(handle);
+    if (id === undefined) return '';
+    const op = history.ops[id]!;
+    if (op.end < r.start) return ', which completed before the revocation started (the revocation missed an existing token)';
+    if (op.start > r.end) return ', which started after the revocation had returned';
+    return ', which overlapped the revocation';
+  };
   const { grantUses, tokenUses } = usesOf(history);
   /** The operation that first handed out a handle, for the excerpt: where the token presented came from. */
   const originOf = (handle: string | undefined | null): number[] => {
@@ -218,7 +227,7 @@ export function checkHistory(history: HistoryRecord): Violation[] {
       for (const row of activeByGrant.get(grant.id) ?? [])
         report(`${revocation.invariant}:active:${grant.id}:${row.kind}`, {
           invariant: revocation.invariant,
-          message: `${row.kind} token ${row.handle ?? '(unseen)'} of grant ${grant.id} is ACTIVE at the end, though ${revocation.what} (op #${r.id}) covered the grant; ${mintedBy(row.handle)}`,
+          message: `${row.kind} token ${row.handle ?? '(unseen)'} of grant ${grant.id} is ACTIVE at the end, though ${revocation.what} (op #${r.id}) covered the grant; ${mintedBy(row.handle)}${relativeTo(row.handle, r)}`,
           ops: [r.id, ...originOf(row.handle)],
         });
       for (const later of grantUses.get(grant.id) ?? []) {

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ConformanceContext } from '../context.js';
 import { selectModes } from '../modes.js';
@@ -62,6 +63,15 @@ export function historyTests(ctx: ConformanceContext): void {
           );
           console.log(`[history] first violations of seed=${seed}:\n${lines.join('\n')}`);
         }
+        const logFile = process.env.TOKENSTORE_CONFORMANCE_HISTORY_LOG;
+        // The whole log, to dig into a failure: handles and short ids only, never a value.
+        if (logFile)
+          writeFileSync(
+            logFile,
+            [...record.ops.map((op) => formatOp(op, origin)), ...violations.map((v) => `invariant ${v.invariant}: ${v.message}`), ''].join(
+              '\n',
+            ),
+          );
         expect(
           shown.map((violation) => `invariant ${violation.invariant}: ${violation.message}`),
           `history seed=${seed}: ${violations.length} violations (TOKENSTORE_CONFORMANCE_SEED=${seed} replays the same operations)`,

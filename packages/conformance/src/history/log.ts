@@ -41,6 +41,8 @@ export interface OpArgs {
   filterUserType?: string;
   revokeTokens?: boolean;
   ms?: number;
+  /** rewrap: every kind, or client secrets only. */
+  scope?: 'all' | 'clients';
   /** refresh: an already rotated token was picked on purpose. */
   old?: boolean;
 }

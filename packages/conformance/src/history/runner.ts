@@ -364,12 +364,18 @@ export async function runHistory(ctx: ConformanceContext, options: HistoryOption
       case 'rewrap': {
         const target = protection.rewrap;
         if (target === null) return;
+        const clientsOnly = d[0]! < 0.5;
         await rewrapLock(() =>
           run(
             worker,
             'rewrap',
-            {},
-            () => new RewrapJob({ store: observer.store, protector: target, events: fresh.events }, { batchSize: 100 }).run(),
+            { scope: clientsOnly ? 'clients' : 'all' },
+            () =>
+              new RewrapJob(
+                { store: observer.store, protector: target, events: fresh.events },
+                // Half the passes convert client secrets only: short passes, so they meet regenerations more often.
+                { batchSize: 100, ...(clientsOnly ? { kinds: ['client' as const] } : {}) },
+              ).run(),
             (summary) => ({ note: `converted ${summary.totals.converted}, skipped ${summary.totals.skipped}` }),
           ),
         );

@@ -31,9 +31,9 @@ const WEIGHTS: ReadonlyArray<[Exclude<OpKind, 'register'>, number]> = [
   ['revokeUser', 2],
   ['revokeClient', 1],
   ['revokeToken', 3],
-  ['regenerateSecret', 2],
+  ['regenerateSecret', 3],
   ['verifySecret', 4],
-  ['rewrap', 1],
+  ['rewrap', 2],
   ['purge', 2],
   ['advanceClock', 6],
 ];
