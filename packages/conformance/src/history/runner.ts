@@ -1,24 +1,23 @@
 import {
   ErrorCode,
-  effectiveState,
   generateTokenValue,
   type IssuedTokens,
   type PurgeRunEvent,
   RewrapJob,
-  type StoredRowByKind,
-  TOKEN_KINDS,
   type TokenService,
   TokenStoreError,
   UserType,
 } from '@tokenstore/core';
 import type { ConformanceContext } from '../context.js';
 import { createRecordingService } from '../recording-service.js';
-import type { ActiveRow, FinalObservation, HistoryRecord, Violation } from './checker.js';
+import type { HistoryRecord, Violation } from './checker.js';
 import { checkHistory } from './checker.js';
+import { observeEnd } from './final-observation.js';
 import { type GrantInfo, type HandleInfo, type OpArgs, OperationLog, type OpKind, type OpResult } from './log.js';
 import { createPrng, indexOf, workerSeed } from './prng.js';
 import { historyProtection } from './protection.js';
 import { PurgeObserver } from './purge-observer.js';
+import { Registry } from './registry.js';
 import {
   HISTORY_REFRESH,
   HISTORY_RETENTION,
@@ -72,37 +71,12 @@ function purgeFailure(error: NonNullable<PurgeRunEvent['error']>): Error {
  */
 export async function runHistory(ctx: ConformanceContext, options: HistoryOptions): Promise<HistoryOutcome> {
   const log = new OperationLog();
-  const handles = new Map<string, HandleInfo>();
-  const grants = new Map<string, GrantInfo>();
-  const values = new Map<string, string>();
-  const handleOfValue = new Map<string, string>();
-  const grantShort = new Map<string, string>();
-  const grantReal = new Map<string, string>();
-  const counters: Record<string, number> = {};
+  const registry = new Registry();
+  const { handles, grants } = registry;
+  const shortGrant = (grantId: string, info?: Omit<GrantInfo, 'id'>) => registry.grant(grantId, info);
+  const handleOf = (value: string, info: Omit<HandleInfo, 'id'>) => registry.handle(value, info);
+  const plaintextOf = (handle: string) => registry.plaintextOf(handle);
   const pools = new Pools();
-
-  const shortGrant = (grantId: string, info?: Omit<GrantInfo, 'id'>): string => {
-    let id = grantShort.get(grantId);
-    if (id === undefined) {
-      id = `g${grantShort.size + 1}`;
-      grantShort.set(grantId, id);
-      grantReal.set(id, grantId);
-    }
-    if (info && !grants.has(id)) grants.set(id, { id, ...info });
-    return id;
-  };
-  const handleOf = (value: string, info: Omit<HandleInfo, 'id'>): string => {
-    const existing = handleOfValue.get(value);
-    if (existing !== undefined) return existing;
-    const prefix = info.kind === 'access' ? 'a' : info.kind === 'refresh' ? 'r' : info.kind === 'code' ? 'c' : 's';
-    counters[prefix] = (counters[prefix] ?? 0) + 1;
-    const id = `${prefix}${counters[prefix]}`;
-    handleOfValue.set(value, id);
-    values.set(id, value);
-    handles.set(id, { id, ...info });
-    return id;
-  };
-  const plaintextOf = (handle: string) => values.get(handle)!;
 
   const protection = historyProtection(ctx.mode.name, ctx.mode.createProtector());
   const observer = new PurgeObserver(
@@ -286,7 +260,7 @@ export async function runHistory(ctx: ConformanceContext, options: HistoryOption
           worker,
           'revokeGrant',
           { grant },
-          () => fresh.revokeGrant(grantReal.get(grant)!),
+          () => fresh.revokeGrant(registry.grantId(grant)),
           (counts) => ({ note: `${counts.accessToken}/${counts.refreshToken}/${counts.authorizationCode}` }),
         );
         return;
@@ -418,7 +392,7 @@ export async function runHistory(ctx: ConformanceContext, options: HistoryOption
     }),
   );
 
-  const final = await observe(ctx, fresh, protection.service, { handles, values, grants, shortGrant, observer });
+  const final = await observeEnd(ctx, fresh, protection.service, registry, observer.vanished);
   const record: HistoryRecord = { ops: log.ops, handles, grants, final };
   const counts: Record<string, number> = {};
   const errors: Record<string, number> = {};
@@ -428,63 +402,4 @@ export async function runHistory(ctx: ConformanceContext, options: HistoryOption
     if (op.outcome.status === 'error') errors[op.outcome.code] = (errors[op.outcome.code] ?? 0) + 1;
   }
   return { record, violations: checkHistory(record), counts, errors, rewrap: protection.label };
-}
-
-/** Reads the store back at the end: every handle's state, every ACTIVE row, which secrets verify. */
-async function observe(
-  ctx: ConformanceContext,
-  service: TokenService,
-  protector: { lookupKeys(value: string): string[] },
-  parts: {
-    handles: Map<string, HandleInfo>;
-    values: Map<string, string>;
-    grants: Map<string, GrantInfo>;
-    shortGrant: (grantId: string, info?: Omit<GrantInfo, 'id'>) => string;
-    observer: PurgeObserver;
-  },
-): Promise<FinalObservation> {
-  const clock = ctx.clock.now();
-  const handleStates = new Map<string, string>();
-  const secretsVerifying = new Map<string, boolean>();
-  const handleOfKey = new Map<string, string>();
-  for (const [id, handle] of parts.handles) {
-    const value = parts.values.get(id)!;
-    for (const key of protector.lookupKeys(value)) handleOfKey.set(`${handle.kind}:${key}`, id);
-    try {
-      if (handle.kind === 'secret') secretsVerifying.set(id, await service.verifyClientSecret(handle.client, value));
-      else {
-        const record =
-          handle.kind === 'access'
-            ? await service.inspectAccessToken(value)
-            : handle.kind === 'refresh'
-              ? await service.inspectRefreshToken(value)
-              : await service.inspectAuthorizationCode(value);
-        handleStates.set(id, record?.state ?? 'MISSING');
-      }
-    } catch (error) {
-      handleStates.set(id, `ERROR ${error instanceof Error ? error.name : typeof error}`);
-    }
-  }
-  const activeRows: ActiveRow[] = [];
-  const short = { accessToken: 'access', refreshToken: 'refresh', authorizationCode: 'code' } as const;
-  for (const kind of TOKEN_KINDS) {
-    let cursor: string | null = null;
-    do {
-      const page: { rows: StoredRowByKind[typeof kind][]; cursor: string | null } = await ctx.store.scan(kind, { cursor, limit: 500 });
-      for (const row of page.rows) {
-        if (effectiveState(row, clock) !== 'ACTIVE') continue;
-        const grant = parts.shortGrant(row.grantId, { client: row.consumerKey, user: row.userId, userType: row.userType });
-        const exclusive = kind === 'accessToken' && (row as { exclusive?: boolean }).exclusive === true;
-        activeRows.push({
-          kind: short[kind],
-          grant,
-          handle: handleOfKey.get(`${short[kind]}:${row.key}`) ?? null,
-          exclusive,
-          reuseKey: exclusive ? `${row.consumerKey}|${row.userId}|${row.userType}|${[...row.scopes].sort().join(' ')}` : null,
-        });
-      }
-      cursor = page.cursor;
-    } while (cursor !== null);
-  }
-  return { clock, handleStates, activeRows, secretsVerifying, vanished: parts.observer.vanished };
 }
