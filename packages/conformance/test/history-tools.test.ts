@@ -1,6 +1,7 @@
-import type { PurgeCriteria, StateChange, TokenKind, TokenStore } from '@tokenstore/core';
+import { createProtector, PlainProtector, type PurgeCriteria, type StateChange, type TokenKind, type TokenStore } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
 import { createPrng, historySeed, workerSeed } from '../src/history/prng.js';
+import { historyProtection } from '../src/history/protection.js';
 import { PurgeObserver } from '../src/history/purge-observer.js';
 import { DRAWS_PER_OP, planOperation } from '../src/history/workload.js';
 
@@ -137,5 +138,22 @@ describe('history purge observer', () => {
     );
     await observer.store.purge('accessToken', criteria);
     expect(observer.vanished).toEqual([expect.objectContaining({ grant: 'g-a', concurrentChangeAt: 60 })]);
+  });
+});
+
+describe('history protection', () => {
+  it('rewraps recoverable modes to a second, encrypted form the services also read, and skips one-way modes', () => {
+    const plain = historyProtection('plain', new PlainProtector());
+    expect(plain.label).toBe('plain→encrypt');
+    const stored = plain.service.protect('a-token-value-of-some-length-0123456789');
+    expect(plain.rewrap!.isCurrent(stored)).toBe(false);
+    const moved = plain.rewrap!.protect(plain.service.reveal(stored));
+    expect(moved.key).not.toBe(stored.key);
+    expect(plain.service.lookupKeys('a-token-value-of-some-length-0123456789')).toEqual([stored.key, moved.key]);
+    expect(plain.service.recoverable).toBe(true);
+
+    const hash = historyProtection('hash-sha256', createProtector({ mode: 'hash', algorithm: 'sha256' }));
+    expect(hash.rewrap).toBeNull();
+    expect(hash.label).toMatch(/^skipped/);
   });
 });
