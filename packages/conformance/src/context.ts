@@ -54,6 +54,7 @@ export class ConformanceContext<S extends TokenStore = TokenStore> {
     this.capabilities = {
       concurrency: options.capabilities?.concurrency ?? 100,
       purgeCounts: options.capabilities?.purgeCounts ?? 'exact',
+      historyMs: historyMsFrom(process.env.TOKENSTORE_CONFORMANCE_HISTORY_MS, options.capabilities?.historyMs ?? 3000),
     };
   }
 
@@ -169,4 +170,13 @@ export class ConformanceContext<S extends TokenStore = TokenStore> {
     if (!this.#state) throw new Error('the conformance context is only available inside a test');
     return this.#state;
   }
+}
+
+/** The history duration: the environment variable when set (a positive whole number of ms), else the capability. */
+function historyMsFrom(variable: string | undefined, fallback: number): number {
+  if (variable === undefined || variable === '') return fallback;
+  const ms = Number(variable);
+  if (!Number.isSafeInteger(ms) || ms <= 0)
+    throw new Error(`[conformance] TOKENSTORE_CONFORMANCE_HISTORY_MS must be a positive whole number of milliseconds, got "${variable}"`);
+  return ms;
 }

@@ -2,8 +2,9 @@ import type { TokenStore } from '@tokenstore/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { setActiveRecorder } from './active-recorder.js';
 import { ConformanceContext } from './context.js';
-import { PROTECTION_MODES } from './modes.js';
-import type { ConformanceOptions, ProtectionModeCase } from './options.js';
+import { historyTests } from './history/index.js';
+import { selectModes } from './modes.js';
+import type { ConformanceOptions } from './options.js';
 import { SecrecyRecorder } from './secrecy-recorder.js';
 import { badInputTests } from './suites/bad-input.js';
 import { clientTests } from './suites/clients.js';
@@ -23,8 +24,9 @@ import { tokenAndExpiryTests } from './suites/tokens.js';
 export { createGate, type Gate, settle, settleAll, waitUntil } from './concurrency-tools.js';
 export { CLIENT_REDIRECT_URIS, ConformanceContext, type ServiceOverrides, SUITE_RETENTION } from './context.js';
 export { expectTokenStoreError } from './expect-error.js';
+export { checkHistory, purgeableByDesign, type Violation } from './history/index.js';
 export { createHeldStep, type HeldStep, holdingBefore, type InterleavingControls } from './interleaving-controls.js';
-export { PROTECTION_MODES } from './modes.js';
+export { PROTECTION_MODES, selectModes } from './modes.js';
 export type { ConformanceCapabilities, ConformanceOptions, ProtectionModeCase, StoreContext } from './options.js';
 export { accessTokenRow, authorizationCodeRow, clientRow, ROW_DEFAULTS, refreshTokenRow, scanAllRows } from './rows.js';
 export { SecrecyRecorder } from './secrecy-recorder.js';
@@ -47,18 +49,10 @@ const TOPICS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   storePrimitiveTests,
   badInputTests,
   storageInspectionTests,
+  // Only in the first mode of a run (it decides itself); before secrecy, whose sweep then covers it.
+  historyTests,
   secrecyTests,
 ];
-
-function selectModes(names: readonly string[] | undefined): ProtectionModeCase[] {
-  if (names === undefined) return PROTECTION_MODES;
-  const unknown = names.filter((name) => !PROTECTION_MODES.some((mode) => mode.name === name));
-  if (unknown.length > 0)
-    throw new Error(
-      `[conformance] unknown protection mode ${unknown.join(', ')}; known: ${PROTECTION_MODES.map((m) => m.name).join(', ')}`,
-    );
-  return PROTECTION_MODES.filter((mode) => names.includes(mode.name));
-}
 
 /**
  * Registers the conformance suite for one backend with Vitest: every topic, in every protection mode

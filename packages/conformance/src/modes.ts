@@ -39,3 +39,14 @@ export const PROTECTION_MODES: ProtectionModeCase[] = [
       }),
   },
 ];
+
+/** The modes a run covers, in the order they run: `names` (from `ConformanceOptions.modes`) or all of them. */
+export function selectModes(names: readonly string[] | undefined): ProtectionModeCase[] {
+  if (names === undefined) return PROTECTION_MODES;
+  const unknown = names.filter((name) => !PROTECTION_MODES.some((mode) => mode.name === name));
+  if (unknown.length > 0)
+    throw new Error(
+      `[conformance] unknown protection mode ${unknown.join(', ')}; known: ${PROTECTION_MODES.map((m) => m.name).join(', ')}`,
+    );
+  return PROTECTION_MODES.filter((mode) => names.includes(mode.name));
+}

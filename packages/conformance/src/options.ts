@@ -27,6 +27,12 @@ export interface ConformanceCapabilities {
    * `ttl`: rows also disappear on their own (native TTL in real time), so counts are upper bounds.
    */
   purgeCounts?: 'exact' | 'ttl';
+  /**
+   * Milliseconds of real time the randomized history test runs its workers (default 3000; the
+   * environment variable `TOKENSTORE_CONFORMANCE_HISTORY_MS` overrides it). It also stops after a
+   * bounded number of operations, so a fast backend may finish earlier.
+   */
+  historyMs?: number;
 }
 
 export interface ConformanceOptions<S extends TokenStore = TokenStore> {
