@@ -68,6 +68,7 @@ runConformanceSuite<CassandraStore>({
   },
   interleavings: {
     holdRotation: (store) => holdingClients.get(store)!.holdRotation(),
+    holdRevocationRead: (store) => holdingClients.get(store)!.holdRevocationRead(),
   },
   destroyStore: async (store) => {
     await store.close();

@@ -2,7 +2,6 @@ import type { TokenStore } from '@tokenstore/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { setActiveRecorder } from './active-recorder.js';
 import { ConformanceContext } from './context.js';
-import { historyTests } from './history/index.js';
 import { selectModes } from './modes.js';
 import type { ConformanceOptions } from './options.js';
 import { SecrecyRecorder } from './secrecy-recorder.js';
@@ -50,7 +49,6 @@ const TOPICS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   badInputTests,
   storageInspectionTests,
   // Only in the first mode of a run (it decides itself); before secrecy, whose sweep then covers it.
-  historyTests,
   secrecyTests,
 ];
 

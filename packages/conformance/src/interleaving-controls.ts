@@ -24,6 +24,12 @@ export interface InterleavingControls<S extends TokenStore = TokenStore> {
    */
   holdRotation(store: S): HeldStep;
   /**
+   * Holds the next bulk revocation pass on `store` after it read which rows it will change, before it
+   * changes them — for backends whose pass reads first and writes after (Cassandra's lookup
+   * partitions); a single-statement pass (SQL) has no such point and leaves it out.
+   */
+  holdRevocationRead?(store: S): HeldStep;
+  /**
    * Resolves `true` as soon as another session waits for a lock the held step holds, `false` after
    * `timeoutMs` without one. Backends without row locks leave it out.
    */

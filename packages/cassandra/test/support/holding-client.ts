@@ -3,6 +3,8 @@ import { createHeldStep, type HeldStep } from '@tokenstore/conformance';
 
 /** The lightweight transaction that decides a first rotation (`rotation.rotate` in statements.ts). */
 const ROTATION = /^UPDATE \S+ USING TTL \? SET state = 'INACTIVE', rotated_at = \?/;
+/** The read of a lookup partition that a bulk revocation pass starts with. */
+const REVOCATION_READ = /^SELECT kind, token_key\b.* FROM \S+\.tokens_by_(user|consumer|grant) WHERE/;
 
 /**
  * A driver client for one store whose next statement matching the armed pattern is held after the
@@ -23,6 +25,10 @@ export class HoldingClient implements CassandraClient {
 
   holdRotation(): HeldStep {
     return this.holdAfter(ROTATION);
+  }
+
+  holdRevocationRead(): HeldStep {
+    return this.holdAfter(REVOCATION_READ);
   }
 
   async execute(...args: Parameters<CassandraClient['execute']>): ReturnType<CassandraClient['execute']> {

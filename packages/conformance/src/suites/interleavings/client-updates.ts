@@ -1,25 +1,11 @@
-import {
-  createProtector,
-  generateAesKey,
-  generatePepper,
-  generateTokenValue,
-  MigratingProtector,
-  PlainProtector,
-  type Protector,
-  RewrapJob,
-  type SchemeAwareProtector,
-  type TokenStore,
-} from '@tokenstore/core';
+import { generateTokenValue, RewrapJob, type TokenStore } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
 import { createGate } from '../../concurrency-tools.js';
 import type { ConformanceContext } from '../../context.js';
 import { clientRow } from '../../rows.js';
+import { migration } from './migration.js';
 
 const NEW_REDIRECT_URIS = ['https://client.example.com/moved'];
-
-/** Keys of the "before" form of a migration whose target is plain (see {@link migration}). */
-const LEGACY_PEPPER = { id: 'legacy1', secret: generatePepper() };
-const LEGACY_AES = { id: 'legacy1', key: generateAesKey() };
 
 /**
  * A store that delegates every method to `inner`, except that once armed, the next `getClient` of
@@ -55,24 +41,6 @@ function holdingStore(inner: TokenStore) {
       return { reached: reached.promise, release: released.open };
     },
   };
-}
-
-/**
- * A realistic rewrap in this mode: clients written under `legacy` (plain, or for the plain mode an
- * encrypting configuration being switched off), converted to the mode's protection by a job that
- * reads both forms through `current` (the mode's protector with `legacy` as fallback).
- */
-function migration(ctx: ConformanceContext): { legacy: Protector; current: Protector } {
-  const target = ctx.protector as SchemeAwareProtector;
-  const legacy =
-    target.mode === 'plain'
-      ? createProtector({
-          mode: 'encrypt',
-          peppers: [LEGACY_PEPPER],
-          cipher: { algorithm: 'aes-256-gcm', keys: [LEGACY_AES], activeKey: LEGACY_AES.id },
-        })
-      : new PlainProtector();
-  return { legacy, current: new MigratingProtector(target, [legacy], false) };
 }
 
 export function clientInterleavingTests(ctx: ConformanceContext): void {
