@@ -57,6 +57,8 @@ interface LookupEntry {
 }
 
 const LEASE_NAME = 'purge';
+/** Reads of a lookup partition one revocation pass makes at most while rows vanish under it. */
+const LOOKUP_ROUNDS = 4;
 /** Attempts to settle the reuse slot before giving up with a conflict (each attempt is one LWT). */
 const SLOT_ATTEMPTS = 8;
 /** Attempts of one row's conditional change before a bulk operation moves on. */
@@ -266,11 +268,21 @@ export class CassandraStore implements TokenStore {
     return this.#operation('revokeTokens', async () => {
       if (filter === null || typeof filter !== 'object') throw new InvalidInputError('filter', 'must be an object');
       const levels = this.#levels('revokeTokens');
-      const entries = await this.#readLookup(filter, levels);
       const counts: RevocationCounts = { accessToken: 0, refreshToken: 0, authorizationCode: 0 };
-      await forEachLimited(entries, this.#options.concurrency, async (entry) => {
-        if (await this.#revokeOne(entry, filter, at, levels)) counts[entry.kind]++;
-      });
+      const seen = new Set<string>();
+      // A row that vanished between the read of its lookup entry and its change may have moved to a new
+      // key (the rewrap writes the new row, then deletes the old one): read the partition again for it.
+      for (let round = 0; round < LOOKUP_ROUNDS; round++) {
+        const entries = (await this.#readLookup(filter, levels)).filter((entry) => !seen.has(`${entry.kind}/${entry.key}`));
+        let vanished = false;
+        await forEachLimited(entries, this.#options.concurrency, async (entry) => {
+          seen.add(`${entry.kind}/${entry.key}`);
+          const outcome = await this.#revokeOne(entry, filter, at, levels);
+          if (outcome === 'revoked') counts[entry.kind]++;
+          else if (outcome === 'vanished') vanished = true;
+        });
+        if (!vanished) break;
+      }
       return counts;
     });
   }
@@ -813,16 +825,23 @@ export class CassandraStore implements TokenStore {
     }
   }
 
-  async #revokeOne(entry: LookupEntry, filter: RevocationFilter, at: number, levels: OperationConsistency): Promise<boolean> {
+  /** `vanished`: the entry's row is gone (purged, or moved to a new key by a rewrap). */
+  async #revokeOne(
+    entry: LookupEntry,
+    filter: RevocationFilter,
+    at: number,
+    levels: OperationConsistency,
+  ): Promise<'revoked' | 'unchanged' | 'vanished'> {
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
       const current = await this.#readForUpdate(entry.kind, entry.key, levels);
-      if (!current || !matchesRevocationFilter(current.row, filter)) return false;
+      if (!current) return 'vanished';
+      if (!matchesRevocationFilter(current.row, filter)) return 'unchanged';
       const state = current.row.state;
-      if (!isRevocable(entry.kind, state)) return false;
-      if (await this.#changeState(entry.kind, current, state, 'REVOKED', at, levels)) return true;
+      if (!isRevocable(entry.kind, state)) return 'unchanged';
+      if (await this.#changeState(entry.kind, current, state, 'REVOKED', at, levels)) return 'revoked';
       // The state moved under us (e.g. a concurrent rotation made it INACTIVE): look again.
     }
-    return false;
+    return 'unchanged';
   }
 
   /** The token keys a bulk revocation touches, from the lookup partition that matches the filter. */

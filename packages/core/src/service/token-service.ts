@@ -4,7 +4,15 @@ import { TokenStoreEventEmitter } from '../events.js';
 import { PlainProtector } from '../protection/plain-protector.js';
 import type { Protector } from '../protection/protector.js';
 import { Purger } from '../purge/purger.js';
-import { effectiveState, isExpired, nextClientUpdatedAt, type RevocationCounts, type RevocationFilter, type TokenStore } from '../store.js';
+import {
+  effectiveState,
+  isExpired,
+  nextClientUpdatedAt,
+  type RevocationCounts,
+  type RevocationFilter,
+  type StateChange,
+  type TokenStore,
+} from '../store.js';
 import {
   type StoredAccessToken,
   type StoredAuthorizationCode,
@@ -55,6 +63,8 @@ import {
 /** Minimum length of a caller-supplied consumer secret. */
 export const MIN_CLIENT_SECRET_LENGTH = 32;
 const REUSE_ATTEMPTS = 8;
+/** How often a state change follows its row to a new lookup key (a rewrap moving it meanwhile). */
+const REKEY_ATTEMPTS = 4;
 /**
  * Revocation passes before giving up. Each pass after the first exists only because an operation of
  * the set finished during the one before it, so two passes are the rule and more need a rotation
@@ -279,7 +289,7 @@ export class TokenService {
     request: Omit<RedeemAuthorizationCodeRequest, 'issueRefreshToken' | 'validitySeconds'>,
   ): Promise<AuthorizationCodeInfo> {
     const row = await this.#checkAuthorizationCode(request);
-    await this.#consume(row);
+    await this.#consume(row, request.code);
     return toCodeInfo(row);
   }
 
@@ -315,7 +325,7 @@ export class TokenService {
     await this.store.insert('accessToken', row);
     const refresh = await this.#maybeRefresh(req.issueRefreshToken ?? true, row, undefined, client?.validity);
     // Lost the race: our own tokens are part of the family the replay revokes.
-    await this.#consume(code);
+    await this.#consume(code, req.code);
     return this.#issuedResult(value, row, now, refresh);
   }
 
@@ -353,14 +363,26 @@ export class TokenService {
   }
 
   /** The atomic single use: ACTIVE → INACTIVE. The loser of a race is a replay. */
-  async #consume(code: StoredAuthorizationCode): Promise<void> {
+  async #consume(code: StoredAuthorizationCode, value: string): Promise<void> {
     const now = this.clock.now();
-    const won = await this.store.compareAndSetState('authorizationCode', code.key, {
-      from: TokenState.Active,
-      to: TokenState.Inactive,
-      at: now,
-    });
+    const won = await this.#changeState('authorizationCode', value, code, { from: TokenState.Active, to: TokenState.Inactive, at: now });
     if (!won) await this.#replay(code, now);
+  }
+
+  /**
+   * Compare-and-set of the state of the row of `value`, read as `row`. If the row moved to another
+   * lookup key meanwhile (the rewrap job re-keys rows while the service runs), the change follows it:
+   * a failed change means another caller changed the state, never that the key changed.
+   */
+  async #changeState<K extends TokenKind>(kind: K, value: string, row: StoredRowByKind[K], change: StateChange): Promise<boolean> {
+    let key = row.key;
+    for (let attempt = 0; attempt < REKEY_ATTEMPTS; attempt++) {
+      if (await this.store.compareAndSetState(kind, key, change)) return true;
+      const again = await this.#lookup(kind, value);
+      if (!again || again.key === key || again.state !== change.from) return false;
+      key = again.key;
+    }
+    return false;
   }
 
   async #replay(code: StoredAuthorizationCode, now: number): Promise<never> {
@@ -456,7 +478,7 @@ export class TokenService {
     const value = validateTokenValue('accessToken', token);
     const row = await this.#lookup('accessToken', value);
     if (!row) return false;
-    return this.store.compareAndSetState('accessToken', row.key, { from: TokenState.Active, to: TokenState.Revoked, at: this.clock.now() });
+    return this.#changeState('accessToken', value, row, { from: TokenState.Active, to: TokenState.Revoked, at: this.clock.now() });
   }
 
   /**
