@@ -68,6 +68,11 @@ function fakeStore(rows: Row[], deletes: (row: Row) => boolean, duringPurge: (st
       table.set(row.key, { ...old, key: row.key });
       return true;
     },
+    // Like Cassandra: a rotation that loses removes the successors it had already written.
+    async rotateRefreshToken(rotation: { successor: { accessToken: Row } }) {
+      table.delete(rotation.successor.accessToken.key);
+      return false;
+    },
     async compareAndSetState(_kind: TokenKind, key: string, change: StateChange) {
       const row = table.get(key);
       if (!row || row.state !== change.from) return false;
@@ -122,6 +127,24 @@ describe('history purge observer', () => {
       () => false,
       async (store) => {
         await store.replaceKey('accessToken', 'a', { key: 'a2' } as never);
+      },
+    );
+    await observer.store.purge('accessToken', criteria);
+    expect(observer.vanished).toEqual([]);
+  });
+
+  it('does not count the successor a losing rotation removed during the purge as purged', async () => {
+    const observer = observe(
+      [row('a'), row('s')],
+      () => false,
+      async (store) => {
+        const rotation = {
+          key: 'r',
+          expected: { state: 'ACTIVE', reuseCount: 0 },
+          at: 60,
+          successor: { accessToken: row('s'), refreshToken: row('t') },
+        };
+        expect(await store.rotateRefreshToken(rotation as never)).toBe(false);
       },
     );
     await observer.store.purge('accessToken', criteria);

@@ -66,6 +66,12 @@ export class PurgeObserver {
   readonly #grantOf: (grantId: string) => string;
   readonly #rekeys: Rekey[] = [];
   readonly #changes: Change[] = [];
+  /**
+   * Keys of rows a store may delete on its own: the successors of a rotation that lost or failed and
+   * an exclusive insert that lost the reuse slot (Cassandra writes those rows first, then removes
+   * them). They were never handed out; their going is not the purge's doing.
+   */
+  readonly #abandoned = new Set<string>();
 
   constructor(target: TokenStore, tick: () => number, grantOf: (grantId: string) => string) {
     this.#target = target;
@@ -79,7 +85,31 @@ export class PurgeObserver {
         ) as ReturnType<TokenStore['replaceKey']>,
       compareAndSetState: (kind: TokenKind, key: string, change: StateChange) =>
         this.#track(this.#changes, { at: change.at }, () => target.compareAndSetState(kind, key, change)),
-      rotateRefreshToken: (rotation) => this.#track(this.#changes, { at: rotation.at }, () => target.rotateRefreshToken(rotation)),
+      rotateRefreshToken: (rotation) =>
+        this.#track(this.#changes, { at: rotation.at }, async () => {
+          const abandon = () => {
+            this.#abandoned.add(rotation.successor.refreshToken.key);
+            this.#abandoned.add(rotation.successor.accessToken.key);
+          };
+          try {
+            const won = await target.rotateRefreshToken(rotation);
+            if (!won) abandon();
+            return won;
+          } catch (error) {
+            abandon();
+            throw error;
+          }
+        }),
+      insert: async (kind, row) => {
+        try {
+          const result = await target.insert(kind, row);
+          if (!result.inserted) this.#abandoned.add(row.key);
+          return result;
+        } catch (error) {
+          this.#abandoned.add(row.key);
+          throw error;
+        }
+      },
       revokeTokens: (filter: RevocationFilter, at: number) => this.#track(this.#changes, { at }, () => target.revokeTokens(filter, at)),
     };
     this.store = new Proxy(target, {
@@ -115,7 +145,7 @@ export class PurgeObserver {
     for (const change of this.#changes)
       if (overlaps(change, start, end)) concurrentChangeAt = Math.min(concurrentChangeAt ?? change.at, change.at);
     for (const [key, row] of before) {
-      if (after.has(key) || rekeyed.has(key)) continue;
+      if (after.has(key) || rekeyed.has(key) || this.#abandoned.has(key)) continue;
       this.vanished.push({
         kind,
         criteria: { ...criteria },
