@@ -25,6 +25,7 @@ DC="datacenter1" # fixed by SimpleSnitch
 CLUSTER_NAME="${CASSANDRA_CLUSTER_NAME:-tokenstore-test}"
 MAX_HEAP_SIZE="${MAX_HEAP_SIZE:-1G}"
 HEAP_NEWSIZE="${HEAP_NEWSIZE:-}" # ignored by cassandra-env.sh under G1; honoured here only if set
+EXTRA_JVM_ARGS=() # set by cluster.sh
 START_TIMEOUT="${CASSANDRA_START_TIMEOUT:-180}"
 STOP_TIMEOUT="${CASSANDRA_STOP_TIMEOUT:-60}"
 
@@ -356,23 +357,27 @@ build_java_args() {
   jamm="$(ls "$lib"/jamm-*.jar 2>/dev/null | head -n1 || true)"
   [[ -n "$jamm" ]] && JAVA_ARGS+=("-javaagent:$jamm")
   [[ -d "$lib/sigar-bin" ]] && JAVA_ARGS+=("-Djava.library.path=$lib/sigar-bin")
+  # NODE_DIR: a node's own folder (conf/cassandra.yaml, logs, data); the cluster script sets it per node.
+  local node="${NODE_DIR:-$WORK}"
   JAVA_ARGS+=(
-    "-XX:HeapDumpPath=$WORK/logs"
+    "-XX:HeapDumpPath=$node/logs"
     "-XX:+ExitOnOutOfMemoryError"
     "-Dcassandra.triggers_dir=$WORK/conf/triggers"
     "-Dcassandra.jmx.local.port=$JMX_PORT"
     "-Dcom.sun.management.jmxremote.authenticate=false"
     "-Dchronicle.analytics.disable=true"
-    # fast single-node start
+    # fast start
     "-Dcassandra.skip_wait_for_gossip_to_settle=0"
     "-Dcassandra.ring_delay_ms=1000"
-    "-Dcassandra.superuser_setup_delay_ms=0"
-    "-Dcassandra.config=file://$WORK/conf/cassandra.yaml"
+    # 0 is harmless on one node; in a cluster it busy-loops while a peer is down (the cluster script uses 1000)
+    "-Dcassandra.superuser_setup_delay_ms=${SUPERUSER_SETUP_DELAY_MS:-0}"
+    "${EXTRA_JVM_ARGS[@]}"
+    "-Dcassandra.config=file://$node/conf/cassandra.yaml"
     "-Dlogback.configurationFile=$WORK/conf/logback.xml"
-    "-Dcassandra.logdir=$WORK/logs"
-    "-Dcassandra.storagedir=$WORK/data"
+    "-Dcassandra.logdir=$node/logs"
+    "-Dcassandra.storagedir=$node/data"
     "-Dcassandra-foreground=yes"
-    -cp "$WORK/conf:$lib/*"
+    -cp "$node/conf:$WORK/conf:$lib/*"
     org.apache.cassandra.service.CassandraDaemon
   )
 }
@@ -584,6 +589,9 @@ usage: $0 <command>
   wipe       stop and delete all data (fresh node on next start)
 EOF
 }
+
+# Sourced (by cluster.sh, for fetch, java_bin, build_java_args, ...): define, run nothing.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] && return 0
 
 cmd="${1:-}"
 [[ $# -gt 0 ]] && shift
