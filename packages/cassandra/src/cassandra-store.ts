@@ -640,7 +640,8 @@ export class CassandraStore implements TokenStore {
   /** The row's entries in tokens_by_user, tokens_by_consumer and tokens_by_grant, with `ttl`. */
   async #writeLookups(kind: TokenKind, row: StoredTokenBase, ttl: number, levels: OperationConsistency): Promise<void> {
     const lookups = this.#cql.lookups;
-    const plain = { consistency: levels.codes.write };
+    // Always the lookup level, never the user's write level: a bulk revocation must find this entry.
+    const plain = { consistency: levels.codes.lookup };
     await Promise.all([
       this.#execute(lookups.byUser.insert, [row.userId, kind, row.key, row.consumerKey, row.userType, ttl], plain),
       this.#execute(lookups.byConsumer.insert, [row.consumerKey, kind, row.key, ttl], plain),
@@ -691,7 +692,7 @@ export class CassandraStore implements TokenStore {
     if (!existing) return;
     const row = existing.row;
     const lookups = this.#cql.lookups;
-    const plain = { consistency: levels.codes.write };
+    const plain = { consistency: levels.codes.lookup };
     await Promise.all([
       row.userId === ours.userId
         ? this.#execute(lookups.byUser.insert, [row.userId, kind, row.key, row.consumerKey, row.userType, existing.ttl], plain)
@@ -869,7 +870,7 @@ export class CassandraStore implements TokenStore {
     let pageState: string | undefined;
     do {
       const result = await this.#execute(statement, [partition], {
-        consistency: levels.codes.read,
+        consistency: levels.codes.lookup,
         fetchSize: LOOKUP_PAGE_SIZE,
         ...(pageState === undefined ? {} : { pageState }),
       });

@@ -88,7 +88,13 @@ export interface OperationConsistency {
   /** Commit level of this operation's lightweight transactions (never ANY). */
   commit: ConsistencyLevel;
   serial: SerialConsistencyLevel;
-  codes: { read: number; write: number; commit: number; serial: number };
+  /**
+   * Level of every write and read of the lookup partitions (tokens by user, client and grant), which a
+   * bulk revocation enumerates: QUORUM (LOCAL_QUORUM when the serial level is LOCAL_SERIAL), whatever
+   * `read` and `write` say, so that a revocation's read always overlaps the write of every entry.
+   */
+  lookup: ConsistencyLevel;
+  codes: { read: number; write: number; commit: number; serial: number; lookup: number };
 }
 
 export type ResolvedConsistency = Record<StoreOperation, OperationConsistency>;
@@ -166,6 +172,17 @@ export function resolveConsistency(options: ConsistencyOptions | undefined, opti
           backend: 'cassandra',
         },
       );
+  const revocationRead = perOperation?.revokeTokens?.read;
+  if (
+    revocationRead !== undefined &&
+    revocationRead !== 'ALL' &&
+    revocationRead !== lookupLevel(perOperation?.revokeTokens?.serial ?? global.serial)
+  )
+    throw new MisconfigurationError(
+      `${optionName}.perOperation.revokeTokens.read`,
+      `a bulk revocation reads the lookup partitions at ${lookupLevel(perOperation?.revokeTokens?.serial ?? global.serial)}, the level they are written at, whatever the read level: a weaker read could miss a token and report the revocation done. Remove this setting`,
+      { backend: 'cassandra' },
+    );
   const resolved = {} as ResolvedConsistency;
   for (const operation of STORE_OPERATIONS) {
     const own = checkSettings(`${optionName}.perOperation.${operation}`, perOperation?.[operation], operation);
@@ -175,20 +192,33 @@ export function resolveConsistency(options: ConsistencyOptions | undefined, opti
     // Cassandra would accept ANY as a commit level, but a commit that exists only as a hint cannot be
     // read back at ONE; ONE is the weakest level at which a replica has applied the outcome.
     const commit: ConsistencyLevel = write === 'ANY' ? 'ONE' : write;
+    const lookup = lookupLevel(serial);
     resolved[operation] = {
       read,
       write,
       commit,
       serial,
+      lookup,
       codes: {
         read: CONSISTENCY_LEVELS[read],
         write: CONSISTENCY_LEVELS[write],
         commit: CONSISTENCY_LEVELS[commit],
         serial: CONSISTENCY_LEVELS[serial],
+        lookup: CONSISTENCY_LEVELS[lookup],
       },
     };
   }
   return resolved;
+}
+
+/**
+ * The level of the lookup partitions: a quorum of the replicas (of the local data centre when the
+ * user chose LOCAL_SERIAL), for writes and reads alike, so R + W > RF whatever the ordinary levels.
+ * A revocation then sees every token whose issue returned, and lightweight transactions need that
+ * quorum anyway, so no operation loses availability by it.
+ */
+export function lookupLevel(serial: SerialConsistencyLevel): ConsistencyLevel {
+  return serial === 'LOCAL_SERIAL' ? 'LOCAL_QUORUM' : 'QUORUM';
 }
 
 /** One line per distinct combination, e.g. `validate: read ONE`, for logs and benchmark output. */
@@ -196,7 +226,7 @@ export function describeConsistency(resolved: ResolvedConsistency, operations: r
   return operations
     .map((op) => {
       const c = resolved[op];
-      return `${op}: read ${c.read}, write ${c.write}, lwt commit ${c.commit}, serial ${c.serial}`;
+      return `${op}: read ${c.read}, write ${c.write}, lwt commit ${c.commit}, serial ${c.serial}, lookups ${c.lookup}`;
     })
     .join('\n');
 }

@@ -28,6 +28,21 @@ describe('consistency levels', () => {
     for (const operation of STORE_OPERATIONS) expect(resolved[operation]).toMatchObject({ read: 'ONE', write: 'ANY', serial: 'SERIAL' });
   });
 
+  it('writes and reads the lookup partitions a revocation enumerates at a quorum whatever the levels (LOCAL_QUORUM with LOCAL_SERIAL)', () => {
+    for (const preset of [undefined, CONSISTENCY_PRESETS.axway, { read: 'ONE', write: 'ONE' } as const, CONSISTENCY_PRESETS.global])
+      for (const operation of STORE_OPERATIONS) expect(resolveConsistency(preset)[operation].lookup).toBe('QUORUM');
+    for (const operation of STORE_OPERATIONS)
+      expect(resolveConsistency(CONSISTENCY_PRESETS.production)[operation].lookup).toBe('LOCAL_QUORUM');
+  });
+
+  it('refuses a revocation read level that would be ignored, saying why', () => {
+    const error = misconfiguration(() => store({ perOperation: { revokeTokens: { read: 'ONE' } } }));
+    expect(error.code).toBe(ErrorCode.Misconfiguration);
+    expect(error.message).toContain('consistency.perOperation.revokeTokens.read');
+    expect(error.message).toMatch(/reads the lookup partitions at QUORUM/);
+    expect(() => store({ perOperation: { revokeTokens: { read: 'QUORUM' } } })).not.toThrow();
+  });
+
   it('commits lightweight transactions at ONE where the write level is ANY, and at the write level otherwise', () => {
     const defaults = resolveConsistency(undefined);
     expect(defaults.compareAndSetState.commit).toBe('ONE');
@@ -50,6 +65,7 @@ describe('consistency levels', () => {
       write: CONSISTENCY_LEVELS.LOCAL_QUORUM,
       commit: CONSISTENCY_LEVELS.LOCAL_QUORUM,
       serial: CONSISTENCY_LEVELS.LOCAL_SERIAL,
+      lookup: CONSISTENCY_LEVELS.LOCAL_QUORUM,
     });
   });
 

@@ -33,24 +33,34 @@ export { findPlaintextsAtRest, snapshotRows } from './storage-search.js';
 
 const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
 
-/** The topics, in the order they run; secrecy last, so its sweep covers everything before it. */
-const TOPICS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
-  tokenAndExpiryTests,
-  reuseAndDeviceScopeTests,
-  revocationTests,
-  authorizationCodeTests,
-  refreshRotationTests,
-  clientTests,
-  purgeTests,
-  retentionTests,
-  concurrencyTests,
-  interleavingTests,
-  storePrimitiveTests,
-  badInputTests,
-  storageInspectionTests,
+/** The topics by name, in the order they run; secrecy last, so its sweep covers everything before it. */
+export const CONFORMANCE_TOPICS = {
+  tokens: tokenAndExpiryTests,
+  reuse: reuseAndDeviceScopeTests,
+  revocation: revocationTests,
+  codes: authorizationCodeTests,
+  refresh: refreshRotationTests,
+  clients: clientTests,
+  purge: purgeTests,
+  retention: retentionTests,
+  concurrency: concurrencyTests,
+  interleavings: interleavingTests,
+  storePrimitives: storePrimitiveTests,
+  badInput: badInputTests,
+  storage: storageInspectionTests,
   // Only in the first mode of a run (it decides itself); before secrecy, whose sweep then covers it.
-  secrecyTests,
-];
+  secrecy: secrecyTests,
+} as const satisfies Record<string, (ctx: ConformanceContext) => void>;
+export type ConformanceTopic = keyof typeof CONFORMANCE_TOPICS;
+
+function selectTopics(names: readonly string[] | undefined): Array<(ctx: ConformanceContext) => void> {
+  const all = Object.keys(CONFORMANCE_TOPICS) as ConformanceTopic[];
+  if (names === undefined) return all.map((name) => CONFORMANCE_TOPICS[name]);
+  const unknown = names.filter((name) => !Object.hasOwn(CONFORMANCE_TOPICS, name));
+  if (unknown.length > 0) throw new Error(`[conformance] unknown topic ${unknown.join(', ')}; known: ${all.join(', ')}`);
+  // Secrecy always runs: it checks what the selected topics exposed.
+  return all.filter((name) => names.includes(name) || name === 'secrecy').map((name) => CONFORMANCE_TOPICS[name]);
+}
 
 /**
  * Registers the conformance suite for one backend with Vitest: every topic, in every protection mode
@@ -72,6 +82,7 @@ export function runConformanceSuite<S extends TokenStore>(options: ConformanceOp
     return;
   }
   const modes = selectModes(options.modes);
+  const topics = selectTopics(options.topics);
   const recorder = new SecrecyRecorder();
 
   if (options.setup) beforeAll(options.setup);
@@ -104,7 +115,7 @@ export function runConformanceSuite<S extends TokenStore>(options: ConformanceOp
       beforeEach(() => ctx.open());
       afterEach(() => ctx.close());
 
-      for (const topic of TOPICS) topic(ctx);
+      for (const topic of topics) topic(ctx);
     });
   }
 }

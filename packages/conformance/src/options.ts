@@ -62,6 +62,11 @@ export interface ConformanceOptions<S extends TokenStore = TokenStore> {
    * interleavings topic. Without them the topic still holds operations between store calls.
    */
   interleavings?: InterleavingControls<S>;
+  /**
+   * Topics to run (keys of `CONFORMANCE_TOPICS`, e.g. `['concurrency', 'interleavings']`); default all.
+   * Secrecy always runs. For a second run of a backend in another configuration.
+   */
+  topics?: string[];
   /** Protection modes to run (names from `PROTECTION_MODES`); default all of them. */
   modes?: string[];
 }
