@@ -112,8 +112,8 @@ hinted_handoff_enabled: $CLUSTER_HINTS
 trickle_fsync: false
 paxos_variant: v1
 cas_contention_timeout: 1000ms
-write_request_timeout: 2000ms
-read_request_timeout: 2000ms
+write_request_timeout: 5000ms
+read_request_timeout: 5000ms
 EOF
 }
 
@@ -156,17 +156,11 @@ wait_cql() {
   die "node $n did not answer CQL on $(node_addr "$n"):9042 in time"
 }
 
+# cassandra.sh's nodetool, pointed at node $1's JMX port (JMX listens on 127.0.0.1 for every node).
 node_tool() {
-  local n="$1" lib line
+  local n="$1"
   shift
-  local -a jpms=() parts
-  lib="$(lib_dir)"
-  while IFS= read -r line; do
-    read -ra parts <<<"$line"
-    jpms+=("${parts[@]}")
-  done < <(grep -hE '^(--add-|-Djdk\.attach)' "$WORK/conf/jvm$(java_major)-server.options" 2>/dev/null || true)
-  "$(java_bin)" -Xmx128m "${jpms[@]}" -cp "$WORK/conf:$lib/*" -Dlogback.configurationFile="$WORK/conf/logback-tools.xml" \
-    org.apache.cassandra.tools.NodeTool -h 127.0.0.1 -p "$(node_jmx "$n")" "$@"
+  JMX_PORT="$(node_jmx "$n")" HOST=127.0.0.1 nodetool "$@"
 }
 
 # The ring as node $1 sees it: "UN UN DN" (nodes 1 2 3 in order; ?? for a node it does not list).

@@ -40,13 +40,21 @@ export const cluster = {
   waitFor: (states: string, from?: NodeId) => script('wait', states, ...(from ? ['--from', String(from)] : []), '--timeout', '120'),
 };
 
-/** A driver client to the cluster, every node a contact point, with no driver timers (see conformance.test.ts). */
-export async function clusterClient(): Promise<cassandra.Client> {
+/**
+ * A driver client to the cluster, every node a contact point, with no driver timers (see
+ * conformance.test.ts). The store passes its levels on every statement; the default (ALL, unless
+ * given) is for the tests' own statements — emptying keyspaces between tests, dumping rows — which
+ * must reach every replica.
+ */
+export async function clusterClient(options: { consistency?: number; readTimeoutMs?: number } = {}): Promise<cassandra.Client> {
+  const { consistency = cassandra.types.consistencies.all, readTimeoutMs = 12_000 } = options;
   const client = new cassandra.Client({
     contactPoints: Object.values(NODE_ADDRESSES),
     localDataCenter: 'datacenter1',
+    queryOptions: { consistency },
     pooling: { heartBeatInterval: 0 },
-    socketOptions: { readTimeout: 12_000 },
+    // 0 (no client-side timer) for suites that install fake timers, which would fire a driver timer.
+    socketOptions: { readTimeout: readTimeoutMs },
     policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(500) },
   });
   await client.connect();

@@ -1,0 +1,14 @@
+import { clusterEnvironment } from './cluster-control.js';
+import { clusterConformanceSuites } from './conformance-suites.js';
+import { faultTests } from './faults.js';
+
+/**
+ * Everything that runs on the three-node cluster, in one file so that it runs one test after the
+ * other: the fault tests stop nodes, which no other test may see. The conformance runs come first.
+ */
+const environment = clusterEnvironment('cluster tests');
+clusterConformanceSuites(environment ? undefined : 'no TOKENSTORE_TEST_CASSANDRA_CLUSTER_URL');
+const controlled = environment?.controlled === true;
+if (environment && !controlled)
+  console.log('[cassandra] cluster fault tests: skipped — they stop nodes; set TOKENSTORE_TEST_CASSANDRA_CLUSTER_CONTROL=script');
+faultTests(controlled);
