@@ -1,6 +1,7 @@
 import { clusterEnvironment } from './cluster-control.js';
 import { clusterConformanceSuites } from './conformance-suites.js';
 import { faultTests } from './faults.js';
+import { loadFaultTests } from './load-faults.js';
 
 /**
  * Everything that runs on the three-node cluster, in one file so that it runs one test after the
@@ -12,3 +13,4 @@ const controlled = environment?.controlled === true;
 if (environment && !controlled)
   console.log('[cassandra] cluster fault tests: skipped — they stop nodes; set TOKENSTORE_TEST_CASSANDRA_CLUSTER_CONTROL=script');
 faultTests(controlled);
+loadFaultTests(controlled);

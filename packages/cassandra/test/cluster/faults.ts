@@ -15,13 +15,13 @@ export function faultTests(enabled: boolean): void {
   describe.skipIf(!enabled)('a three-node cluster losing nodes, at the default levels (ONE / ANY)', () => {
     let driver: cassandra.Client;
     const clock = new ManualClock();
-    // The defaults for everything the tests are about; clients are read at QUORUM, so that a test's own
+    // The defaults for everything the tests are about; clients are written and read at QUORUM, so that a test's own
     // set-up (register a client, then issue for it at once) does not hit the read-your-writes caveat.
     const storeOn = (node: NodeId) =>
       new CassandraStore({
         client: pinnedTo(driver, node),
         keyspace: KEYSPACE,
-        consistency: { perOperation: { clients: { read: 'QUORUM' } } },
+        consistency: { perOperation: { clients: { read: 'QUORUM', write: 'QUORUM' } } },
       });
     const serviceOn = (node: NodeId) => new TokenService({ store: storeOn(node), clock });
 
