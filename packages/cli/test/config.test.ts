@@ -143,9 +143,11 @@ describe('TOKENSTORE_CLIENTS as a JSON file', () => {
         grants: ['authorization_code', 'refresh_token'],
         redirectUris: ['https://app.example/cb'],
         name: 'Web app',
+        scopes: ['profile', 'device_*'],
       },
       { clientId: 'svc', clientSecret: `${SECRET}2` },
     ]),
+    '/bad-scope.json': JSON.stringify([{ clientId: 'web', clientSecret: SECRET, scopes: ['not ok'] }]),
     '/bad.json': `[{"clientId": "web", "clientSecret": "${SECRET}",]`,
     '/object.json': '{}',
     '/unknown.json': JSON.stringify([{ clientId: 'web', clientSecret: SECRET, secret: SECRET }]),
@@ -167,8 +169,9 @@ describe('TOKENSTORE_CLIENTS as a JSON file', () => {
         grants: ['authorization_code', 'refresh_token'],
         redirectUris: ['https://app.example/cb'],
         name: 'Web app',
+        scopes: ['device_*', 'profile'],
       },
-      { clientId: 'svc', clientSecret: `${SECRET}2`, grants: ['client_credentials'], redirectUris: [] },
+      { clientId: 'svc', clientSecret: `${SECRET}2`, grants: ['client_credentials'], redirectUris: [], scopes: [] },
     ]);
   });
 
@@ -179,12 +182,25 @@ describe('TOKENSTORE_CLIENTS as a JSON file', () => {
     ['/unknown.json', /unknown field "secret"/],
     ['/fragment.json', /must not have a fragment/],
     ['/short.json', /client "web": the secret/],
+    ['/bad-scope.json', /client "web": scopes/],
   ])('refuses %s naming TOKENSTORE_CLIENTS and never quoting a secret', (path, message) => {
     const error = configError({ TOKENSTORE_CLIENTS: path }, readFile);
     expect(error.variable).toBe('TOKENSTORE_CLIENTS');
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain(SECRET);
     expect(error.message).not.toContain('tiny-secret');
+  });
+});
+
+describe('TOKENSTORE_SCOPES', () => {
+  it('allows no scope to any client by default, and the listed scopes to every client when set', () => {
+    expect(loadConfig({}).scopes).toEqual([]);
+    expect(loadConfig({ TOKENSTORE_SCOPES: 'read write,device_*' }).scopes).toEqual(['device_*', 'read', 'write']);
+  });
+
+  it('refuses a malformed scope, naming the variable', () => {
+    const error = configError({ TOKENSTORE_SCOPES: 'read "quoted"' });
+    expect(error.variable).toBe('TOKENSTORE_SCOPES');
   });
 });
 

@@ -32,13 +32,19 @@ function persistentStore(): CacheStore {
 }
 
 /** Runs `serve` until the stub server has started, then stops it as SIGTERM would. */
-async function serveOnce(env: Record<string, string>, store: CacheStore | undefined, server = stubServer()) {
+async function serveOnce(
+  env: Record<string, string>,
+  store: CacheStore | undefined,
+  server = stubServer(),
+  readFile?: (path: string) => string,
+) {
   const controller = new AbortController();
   const running = cli(['serve'], {
     env,
     signal: controller.signal,
     startTokenServer: server.start,
     ...(store ? { openStore: async () => store } : {}),
+    ...(readFile ? { readFile } : {}),
   });
   const started = await Promise.race([until(() => server.calls.at(-1), 'the server to start'), running.then((result) => result)]);
   if ('code' in started) throw new Error(`serve ended early with ${started.code}: ${started.stderr}`);
@@ -65,6 +71,8 @@ describe('tokenstore serve', () => {
       'password',
       'refresh_token',
     ]);
+    // Scopes are denied unless allowed: the demo client may ask for the scopes its curl lines use.
+    expect((await options.service.getClient('demo-client'))?.allowedScopes).toEqual(['read', 'write']);
     expect(stdout).toContain('listening on http://127.0.0.1:40123');
     expect(stdout).toContain(`curl -s -w '\\n' -u 'demo-client:${secret}' -d grant_type=client_credentials http://127.0.0.1:40123/token`);
     expect(stdout).toContain(`-d grant_type=password -d username=demo -d 'password=${password}'`);
@@ -106,6 +114,23 @@ describe('tokenstore serve', () => {
     expect(third.code).toBe(0);
     expect(third.stderr).not.toContain('client "app"');
     expect((await third.options.service.getClient('app'))?.updatedAt).toBe((await second.options.service.getClient('app'))?.updatedAt);
+  });
+
+  it('passes TOKENSTORE_SCOPES to the server as the global allow-list, and registers each client with its own scopes', async () => {
+    const files: Record<string, string> = {
+      '/clients.json': JSON.stringify([{ clientId: 'app', clientSecret: SECRET_A, scopes: ['orders'] }]),
+    };
+    const store = persistentStore();
+    const readFile = (path: string) => files[path]!;
+    const { code, options } = await serveOnce({ TOKENSTORE_CLIENTS: '/clients.json', TOKENSTORE_SCOPES: 'public' }, store, stubServer(), readFile);
+    expect(code).toBe(0);
+    expect(options.model?.scopes?.allowed).toEqual(['public']);
+    expect((await options.service.getClient('app'))?.allowedScopes).toEqual(['orders']);
+    // A restart with other scopes brings the stored client in line.
+    files['/clients.json'] = JSON.stringify([{ clientId: 'app', clientSecret: SECRET_A, scopes: ['orders', 'refunds'] }]);
+    const again = await serveOnce({ TOKENSTORE_CLIENTS: '/clients.json' }, store, stubServer(), readFile);
+    expect(again.stderr).toContain('client "app" updated');
+    expect((await again.options.service.getClient('app'))?.allowedScopes).toEqual(['orders', 'refunds']);
   });
 
   it('never prints a configured secret', async () => {

@@ -62,7 +62,7 @@ describe('token reuse and device_ scopes (TokenService policy through the framew
   });
 
   it('gives each device its own token through device_ scopes', async () => {
-    const f = await frameworkFixture({ service: { reuseTokens: true }, model: { scopes: { allowed: ['read'] } } });
+    const f = await frameworkFixture({ service: { reuseTokens: true }, client: { allowedScopes: ['read', 'device_*'] } });
     const ipad = await f.token({ grant_type: 'password', username: 'alice', password: 'wonderland', scope: 'read device_ipad' });
     const phone = await f.token({ grant_type: 'password', username: 'alice', password: 'wonderland', scope: 'read device_phone' });
     const ipadAgain = await f.token({ grant_type: 'password', username: 'alice', password: 'wonderland', scope: 'device_ipad read' });

@@ -5,6 +5,9 @@ import * as oauth from 'oauth4webapi';
 
 export const USERS = { alice: 'wonderland-password', bob: 'builder-password' };
 export const CLIENT_REDIRECT = 'https://client.example/callback';
+export const ALL_GRANTS = ['authorization_code', 'client_credentials', 'password', 'refresh_token'] as const;
+/** The scopes the fixture's client may request (scopes are denied unless allowed). */
+export const E2E_SCOPES = ['email', 'profile', 'read', 'write'] as const;
 export const INSECURE = { [oauth.allowInsecureRequests]: true } as const;
 
 /** A running server over a store, one registered confidential client, and what oauth4webapi needs. */
@@ -31,7 +34,12 @@ export async function startFixture(
   const service = new TokenService({ store, ...options.service });
   const logs: string[] = [];
   const server = await startTokenServer({ service, users: USERS, port: 0, log: (line) => logs.push(line), ...options.server });
-  const registered = await service.registerClient({ name: 'e2e client', redirectUris: [CLIENT_REDIRECT] });
+  const registered = await service.registerClient({
+    name: 'e2e client',
+    redirectUris: [CLIENT_REDIRECT],
+    grantTypes: [...ALL_GRANTS],
+    allowedScopes: [...E2E_SCOPES],
+  });
   const as: oauth.AuthorizationServer = {
     issuer: server.url,
     authorization_endpoint: `${server.url}/authorize`,

@@ -1,0 +1,46 @@
+import { CacheStore } from '@tokenstore/cache';
+import { afterEach, describe, expect, it } from 'vitest';
+import { countRows, type RunningFixture, startFixture, USERS } from './support/end-to-end.js';
+
+// The defaults an operator expects to be strict, against the running server on the memory store,
+// with no scope policy, default grants or introspection option configured.
+let f: RunningFixture;
+
+afterEach(async () => {
+  for (const line of f.logs) for (const secret of f.secrets) expect(line).not.toContain(secret);
+  await f.close();
+});
+
+async function post(path: string, fields: Record<string, string>, client?: { id: string; secret: string }) {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (client) headers.authorization = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
+  const response = await fetch(`${f.server.url}${path}`, { method: 'POST', headers, body: new URLSearchParams(fields) });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+async function registered(request: Parameters<RunningFixture['service']['registerClient']>[0]) {
+  const client = await f.service.registerClient(request);
+  f.secrets.add(client.consumerSecret);
+  return { id: client.consumerKey, secret: client.consumerSecret };
+}
+
+describe('scopes are denied unless allowed', () => {
+  it('refuses scope=admin to a password-grant client registered without allowed scopes (invalid_scope), storing nothing', async () => {
+    f = await startFixture(new CacheStore());
+    const client = await registered({ grantTypes: ['password'] });
+    const before = await countRows(f.store);
+    const answer = await post('/token', { grant_type: 'password', username: 'alice', password: USERS.alice, scope: 'admin' }, client);
+    expect(answer).toMatchObject({ status: 400, json: { error: 'invalid_scope' } });
+    expect(await countRows(f.store)).toBe(before);
+  });
+
+  it('grants the scopes the client was registered with', async () => {
+    f = await startFixture(new CacheStore());
+    const client = await registered({ grantTypes: ['client_credentials'], allowedScopes: ['read'] });
+    expect(await post('/token', { grant_type: 'client_credentials', scope: 'read' }, client)).toMatchObject({
+      status: 200,
+      json: { scope: 'read' },
+    });
+    expect((await post('/token', { grant_type: 'client_credentials', scope: 'read write' }, client)).json.error).toBe('invalid_scope');
+  });
+});
