@@ -5,6 +5,7 @@ import {
   isTokenStoreError,
   MAX_PURGE_INTERVAL_SECONDS,
   MAX_VALIDITY_SECONDS,
+  normalizeScopes,
   TokenService,
   type TokenServiceOptions,
 } from '@tokenstore/core';
@@ -40,6 +41,8 @@ export interface CliConfig {
   clients: ClientConfig[] | undefined;
   /** `undefined` when `TOKENSTORE_USERS` is unset. */
   users: UserConfig[] | undefined;
+  /** `TOKENSTORE_SCOPES`: scopes every client may request, on top of its own. Default none. */
+  scopes: string[];
   protection: ProtectionConfig;
   /** TokenService options from the environment (the store, clock and protector are added when the service is built). */
   service: Omit<TokenServiceOptions, 'store' | 'clock' | 'protector' | 'events'>;
@@ -55,6 +58,7 @@ export const CONFIG_VARIABLES = {
   host: 'HOST',
   clients: 'TOKENSTORE_CLIENTS',
   users: 'TOKENSTORE_USERS',
+  scopes: 'TOKENSTORE_SCOPES',
   reuse: 'TOKENSTORE_REUSE',
   accessTokenValidity: 'TOKENSTORE_ACCESS_TOKEN_VALIDITY',
   userAccessTokenValidity: 'TOKENSTORE_USER_ACCESS_TOKEN_VALIDITY',
@@ -95,6 +99,7 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
     throw new ConfigError(C.host, `must be a host name or an IP address, got "${printable(host)}"`);
   const clients = readClients(env, readFile);
   const users = readUsers(env);
+  const scopes = readScopes(env);
   const protection = readProtection(env, readFile);
 
   const accessValidity = readValidity(env, C.accessTokenValidity, MAX_VALIDITY_SECONDS);
@@ -133,7 +138,32 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
     throw new ConfigError(C.readCacheTtl, `a read cache only helps in front of a remote store; ${C.url} is memory:`);
   const readCache = readCacheTtl > 0 ? { ttlMs: readCacheTtl, maxEntries: readCacheMax ?? 10_000 } : undefined;
 
-  return { backend, host, port, clients, users, protection, service, readCache, migrateOnStart: readBoolean(env, C.migrate, false) };
+  return {
+    backend,
+    host,
+    port,
+    clients,
+    users,
+    scopes,
+    protection,
+    service,
+    readCache,
+    migrateOnStart: readBoolean(env, C.migrate, false),
+  };
+}
+
+/** `TOKENSTORE_SCOPES`: scope tokens separated by spaces or commas; `device_*` allows every `device_<id>`. */
+function readScopes(env: Environment): string[] {
+  const value = readString(env, C.scopes);
+  if (value === undefined) return [];
+  try {
+    return normalizeScopes(
+      C.scopes,
+      value.split(/[\s,]+/).filter((scope) => scope.length > 0),
+    );
+  } catch (error) {
+    throw new ConfigError(C.scopes, detailOf(error));
+  }
 }
 
 /** `TOKENSTORE_URL`: `memory:` (default), a SQL URL (parseDatabaseUrl) or `cassandra://…` (parseCassandraUrl). */

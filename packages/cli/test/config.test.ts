@@ -113,8 +113,8 @@ describe('TOKENSTORE_CLIENTS as entries', () => {
     const other = `${SECRET}-other`;
     const { clients } = loadConfig({ TOKENSTORE_CLIENTS: `app:${SECRET}:client_credentials,refresh_token\n  web:${other}` });
     expect(clients).toEqual([
-      { clientId: 'app', clientSecret: SECRET, grants: ['client_credentials', 'refresh_token'], redirectUris: [] },
-      { clientId: 'web', clientSecret: other, grants: ['client_credentials'], redirectUris: [] },
+      { clientId: 'app', clientSecret: SECRET, grants: ['client_credentials', 'refresh_token'], redirectUris: [], scopes: [] },
+      { clientId: 'web', clientSecret: other, grants: ['client_credentials'], redirectUris: [], scopes: [] },
     ]);
   });
 

@@ -74,7 +74,9 @@ describe('tokenstore serve', () => {
     // Scopes are denied unless allowed: the demo client may ask for the scopes its curl lines use.
     expect((await options.service.getClient('demo-client'))?.allowedScopes).toEqual(['read', 'write']);
     expect(stdout).toContain('listening on http://127.0.0.1:40123');
-    expect(stdout).toContain(`curl -s -w '\\n' -u 'demo-client:${secret}' -d grant_type=client_credentials http://127.0.0.1:40123/token`);
+    expect(stdout).toContain(
+      `curl -s -w '\\n' -u 'demo-client:${secret}' -d grant_type=client_credentials -d scope=read http://127.0.0.1:40123/token`,
+    );
     expect(stdout).toContain(`-d grant_type=password -d username=demo -d 'password=${password}'`);
     expect(stdout).toMatch(/--data-urlencode "token=\$TOKEN" http:\/\/127\.0\.0\.1:40123\/introspect/);
     expect(stdout).toMatch(/--data-urlencode "token=\$TOKEN" http:\/\/127\.0\.0\.1:40123\/revoke/);
@@ -122,7 +124,12 @@ describe('tokenstore serve', () => {
     };
     const store = persistentStore();
     const readFile = (path: string) => files[path]!;
-    const { code, options } = await serveOnce({ TOKENSTORE_CLIENTS: '/clients.json', TOKENSTORE_SCOPES: 'public' }, store, stubServer(), readFile);
+    const { code, options } = await serveOnce(
+      { TOKENSTORE_CLIENTS: '/clients.json', TOKENSTORE_SCOPES: 'public' },
+      store,
+      stubServer(),
+      readFile,
+    );
     expect(code).toBe(0);
     expect(options.model?.scopes?.allowed).toEqual(['public']);
     expect((await options.service.getClient('app'))?.allowedScopes).toEqual(['orders']);

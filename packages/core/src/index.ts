@@ -19,6 +19,7 @@ export type { ValueCipher } from './protection/value-cipher.js';
 export * from './purge/purger.js';
 export * from './service/options.js';
 export * from './service/requests.js';
+export * from './service/scope-policy.js';
 export * from './service/token-service.js';
 export {
   computeReuseKey,

@@ -24,13 +24,16 @@ export type AuthenticateUser = (
 /** Which scopes clients may ask for. */
 export interface ScopePolicy {
   /**
-   * The scopes a client may request: a list, or a function deciding per scope, client and user.
-   * Default: any well-formed scope (RFC 6749 §3.3 scope-token).
+   * Scopes every client may request, on top of each client's registered `allowedScopes`: a list
+   * (`device_*` in it allows every `device_<id>`), or a function deciding per scope, client and user
+   * (asked only for scopes the client's own list does not allow). Default: none — a scope neither
+   * the client nor this option allows is `invalid_scope`.
    */
   allowed?: readonly string[] | ((scope: string, client: OAuth2Server.Client, user: OAuth2Server.User) => boolean);
   /**
-   * Also accept any `device_<id>` scope, whatever `allowed` says. `device_` scopes are ordinary scopes
-   * to tokenstore's reuse policy, which is what gives each device its own token. Default true.
+   * Also accept any `device_<id>` scope for every client, whatever `allowed` says. `device_` scopes
+   * are ordinary scopes to tokenstore's reuse policy, which is what gives each device its own token.
+   * Default false: a client allows device scopes by listing `device_*` in its `allowedScopes`.
    */
   deviceScopes?: boolean;
   /** Granted when a request names no scope. Default: none. */
@@ -132,7 +135,7 @@ export function resolveModelOptions(options: TokenStoreModelOptions): ResolvedMo
     service,
     authenticateUser: options.authenticateUser,
     allowedScopes: allowed === undefined ? undefined : typeof allowed === 'function' ? allowed : [...allowed],
-    deviceScopes: booleanOption('scopes.deviceScopes', scopes.deviceScopes, true),
+    deviceScopes: booleanOption('scopes.deviceScopes', scopes.deviceScopes, false),
     defaultScopes,
     defaultGrants: [...defaultGrants],
     allowPublicClients: booleanOption('allowPublicClients', options.allowPublicClients, false),

@@ -55,7 +55,10 @@ describe('scope validation', () => {
   });
 
   it('grants only globally allowed scopes to a client without its own, device_ scopes when deviceScopes is on', async () => {
-    const f = await frameworkFixture({ client: { allowedScopes: [] }, model: { scopes: { allowed: ['read', 'write'], deviceScopes: true } } });
+    const f = await frameworkFixture({
+      client: { allowedScopes: [] },
+      model: { scopes: { allowed: ['read', 'write'], deviceScopes: true } },
+    });
     const refused = await f.token({ grant_type: 'client_credentials', scope: 'read admin' });
     expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
     const device = await f.token({ grant_type: 'client_credentials', scope: 'read device_kiosk-7' });

@@ -32,7 +32,11 @@ import {
 const dialect = new Db2Dialect();
 const statements = catalogStatements(dialect);
 const runner = [...runnerStatements(dialect), { name: 'migrationLock.prepare', sql: dialect.migrationLock.prepare }];
-const schema = [...schemaStatements('db2', '001_tokens.sql'), ...schemaStatements('db2', '002_audit.sql')];
+const schema = [
+  ...schemaStatements('db2', '001_tokens.sql'),
+  ...schemaStatements('db2', '002_audit.sql'),
+  ...schemaStatements('db2', '003_client_policy.sql'),
+];
 
 /**
  * node-sql-parser's `db2` grammar is small: it knows neither `?` markers (rewritten to `:pN`,

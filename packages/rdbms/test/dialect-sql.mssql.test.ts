@@ -40,7 +40,11 @@ const mssql = (await import('mssql' as string)).default as MssqlModule;
 const dialect = new MssqlDialect();
 const statements = catalogStatements(dialect);
 const runner = runnerStatements(dialect);
-const schema = [...schemaStatements('mssql', '001_tokens.sql'), ...schemaStatements('mssql', '002_audit.sql')];
+const schema = [
+  ...schemaStatements('mssql', '001_tokens.sql'),
+  ...schemaStatements('mssql', '002_audit.sql'),
+  ...schemaStatements('mssql', '003_client_policy.sql'),
+];
 
 /**
  * node-sql-parser's TransactSQL grammar parses most of what the dialect generates. What it lacks:

@@ -19,6 +19,8 @@ export function demoSeed(): { client: ClientConfig; user: UserConfig } {
       clientSecret: generateTokenValue(),
       grants: ['client_credentials', 'password', 'authorization_code', 'refresh_token'],
       redirectUris: [],
+      // Scopes are denied unless allowed: these are the ones the printed curl lines ask for.
+      scopes: ['read', 'write'],
       name: 'tokenstore demo client',
     },
     user: { username: DEMO_USER, password: randomBytes(12).toString('base64url') },
@@ -52,6 +54,7 @@ export async function serveCommand(context: CommandContext): Promise<number> {
       users: Object.fromEntries(users.map((user) => [user.username, user.password])),
       host: config.host,
       port: config.port,
+      model: { scopes: { allowed: config.scopes } },
       log: serverLog(context),
     });
     context.stdout.write(`${banner(config, server, service)}\n`);
@@ -88,7 +91,7 @@ export function demoInstructions(url: string, client: ClientConfig, user: UserCo
     `  user:   ${user.username}          password: ${user.password}`,
     '',
     '# a token for the application (client credentials)',
-    `curl -s -w '\\n' ${auth} -d grant_type=client_credentials ${base}/token`,
+    `curl -s -w '\\n' ${auth} -d grant_type=client_credentials -d scope=read ${base}/token`,
     '# a token for the user (password grant)',
     `curl -s -w '\\n' ${auth} -d grant_type=password -d username=${user.username} -d 'password=${user.password}' ${base}/token`,
     '# keep one, introspect it, revoke it, introspect again ({"active":false})',

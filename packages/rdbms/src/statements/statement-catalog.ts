@@ -322,5 +322,7 @@ export const DEFAULT_EXAMPLES: StatementExamples = {
     authorization_code_validity: null,
     created_at: EXAMPLE_NOW,
     updated_at: EXAMPLE_NOW,
+    allowed_scopes: '["read"]',
+    resource_server: false,
   },
 };

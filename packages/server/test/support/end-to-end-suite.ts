@@ -2,7 +2,16 @@ import type { TokenStore } from '@tokenstore/core';
 import * as oauth from 'oauth4webapi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBackend } from './backends.js';
-import { ALL_GRANTS, authorizationCodeFlow, INSECURE, introspect, oauthError, type RunningFixture, remember, startFixture } from './end-to-end.js';
+import {
+  ALL_GRANTS,
+  authorizationCodeFlow,
+  INSECURE,
+  introspect,
+  oauthError,
+  type RunningFixture,
+  remember,
+  startFixture,
+} from './end-to-end.js';
 
 /**
  * The end-to-end suite: the running server driven by a real OAuth2 client library (oauth4webapi),
