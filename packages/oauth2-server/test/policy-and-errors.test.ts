@@ -231,7 +231,25 @@ describe('options', () => {
     expect((error as MisconfigurationError).field).toBe(field);
   });
 
-  it('reports a client registered without grant types with the default grants, and the registered ones otherwise', async () => {
+  it('gives a client registered without grant types client_credentials only: no password grant unless asked for (RFC 9700 §2.4)', async () => {
+    const f = await frameworkFixture();
+    const bare = await f.service.registerClient({ consumerSecret: SECRET, allowedScopes: ['read'] });
+    expect(await f.model.getClient(bare.consumerKey, SECRET)).toMatchObject({ grants: ['client_credentials'] });
+    const before = await countRows(f.store);
+    const password = await f.token(
+      { grant_type: 'password', username: 'alice', password: 'wonderland' },
+      { form: [bare.consumerKey, SECRET] },
+    );
+    expect(password).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+    expect(await countRows(f.store)).toBe(before);
+    const cc = await f.token({ grant_type: 'client_credentials', scope: 'read' }, { form: [bare.consumerKey, SECRET] });
+    expect(cc.status).toBe(200);
+    // Asked for explicitly, through the option, it is granted.
+    const permissive = new TokenStoreModel({ service: f.service, defaultGrants: ['client_credentials', 'password'] });
+    expect(await permissive.getClient(bare.consumerKey, SECRET)).toMatchObject({ grants: ['client_credentials', 'password'] });
+  });
+
+  it('reports a client with exactly the grants it was registered with', async () => {
     const f = await frameworkFixture();
     expect(await f.model.getClient(f.clientId, SECRET)).toMatchObject({
       id: f.clientId,

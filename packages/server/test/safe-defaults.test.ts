@@ -44,3 +44,17 @@ describe('scopes are denied unless allowed', () => {
     expect((await post('/token', { grant_type: 'client_credentials', scope: 'read write' }, client)).json.error).toBe('invalid_scope');
   });
 });
+
+describe('grants are what the client was registered with', () => {
+  it('gives a client registered without grants client_credentials only: password is unauthorized_client', async () => {
+    f = await startFixture(new CacheStore());
+    const client = await registered({ allowedScopes: ['read'] });
+    const before = await countRows(f.store);
+    const password = await post('/token', { grant_type: 'password', username: 'alice', password: USERS.alice }, client);
+    expect(password).toMatchObject({ status: 400, json: { error: 'unauthorized_client' } });
+    const refresh = await post('/token', { grant_type: 'refresh_token', refresh_token: 'whatever' }, client);
+    expect(refresh.json.error).toBe('unauthorized_client');
+    expect(await countRows(f.store)).toBe(before);
+    expect((await post('/token', { grant_type: 'client_credentials', scope: 'read' }, client)).status).toBe(200);
+  });
+});
