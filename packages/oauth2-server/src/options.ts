@@ -54,8 +54,10 @@ export interface TokenStoreModelOptions {
   /** Which scopes may be requested. */
   scopes?: ScopePolicy;
   /**
-   * Grant types of a client registered without `grantTypes`. Default: all four
-   * (`authorization_code`, `client_credentials`, `password`, `refresh_token`).
+   * Grant types of a client registered without `grantTypes` (a client registered with some gets
+   * exactly those). Default: `client_credentials` only. The password grant must be asked for
+   * explicitly, here or in the client's registration: RFC 9700 §2.4 says it must not be used (the
+   * client sees the user's password, and it cannot carry multi-factor or federated login).
    */
   defaultGrants?: readonly string[];
   /**
@@ -93,6 +95,9 @@ export interface ResolvedModelOptions {
 /** The four grants the framework implements. */
 export const SUPPORTED_GRANTS: readonly string[] = ['authorization_code', 'client_credentials', 'password', 'refresh_token'];
 
+/** Grants of a client registered without any: the one that involves no user (so never `password`). */
+export const DEFAULT_GRANTS: readonly string[] = ['client_credentials'];
+
 const KNOWN_OPTIONS = [
   'service',
   'authenticateUser',
@@ -128,7 +133,7 @@ export function resolveModelOptions(options: TokenStoreModelOptions): ResolvedMo
     wellFormedScopes('scopes.allowed', allowed);
   }
   const defaultScopes = wellFormedScopes('scopes.defaults', scopes.defaults ?? []);
-  const defaultGrants = options.defaultGrants ?? SUPPORTED_GRANTS;
+  const defaultGrants = options.defaultGrants ?? DEFAULT_GRANTS;
   if (!Array.isArray(defaultGrants) || defaultGrants.some((grant) => typeof grant !== 'string' || grant.length === 0))
     throw new MisconfigurationError('defaultGrants', 'must be a list of grant type names');
   return {
