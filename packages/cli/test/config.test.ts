@@ -113,8 +113,15 @@ describe('TOKENSTORE_CLIENTS as entries', () => {
     const other = `${SECRET}-other`;
     const { clients } = loadConfig({ TOKENSTORE_CLIENTS: `app:${SECRET}:client_credentials,refresh_token\n  web:${other}` });
     expect(clients).toEqual([
-      { clientId: 'app', clientSecret: SECRET, grants: ['client_credentials', 'refresh_token'], redirectUris: [], scopes: [] },
-      { clientId: 'web', clientSecret: other, grants: ['client_credentials'], redirectUris: [], scopes: [] },
+      {
+        clientId: 'app',
+        clientSecret: SECRET,
+        grants: ['client_credentials', 'refresh_token'],
+        redirectUris: [],
+        scopes: [],
+        resourceServer: false,
+      },
+      { clientId: 'web', clientSecret: other, grants: ['client_credentials'], redirectUris: [], scopes: [], resourceServer: false },
     ]);
   });
 
@@ -146,7 +153,9 @@ describe('TOKENSTORE_CLIENTS as a JSON file', () => {
         scopes: ['profile', 'device_*'],
       },
       { clientId: 'svc', clientSecret: `${SECRET}2` },
+      { clientId: 'api', clientSecret: `${SECRET}3`, resourceServer: true },
     ]),
+    '/bad-flag.json': JSON.stringify([{ clientId: 'api', clientSecret: SECRET, resourceServer: 'yes' }]),
     '/bad-scope.json': JSON.stringify([{ clientId: 'web', clientSecret: SECRET, scopes: ['not ok'] }]),
     '/bad.json': `[{"clientId": "web", "clientSecret": "${SECRET}",]`,
     '/object.json': '{}',
@@ -170,8 +179,17 @@ describe('TOKENSTORE_CLIENTS as a JSON file', () => {
         redirectUris: ['https://app.example/cb'],
         name: 'Web app',
         scopes: ['device_*', 'profile'],
+        resourceServer: false,
       },
-      { clientId: 'svc', clientSecret: `${SECRET}2`, grants: ['client_credentials'], redirectUris: [], scopes: [] },
+      { clientId: 'svc', clientSecret: `${SECRET}2`, grants: ['client_credentials'], redirectUris: [], scopes: [], resourceServer: false },
+      {
+        clientId: 'api',
+        clientSecret: `${SECRET}3`,
+        grants: ['client_credentials'],
+        redirectUris: [],
+        scopes: [],
+        resourceServer: true,
+      },
     ]);
   });
 
@@ -183,6 +201,7 @@ describe('TOKENSTORE_CLIENTS as a JSON file', () => {
     ['/fragment.json', /must not have a fragment/],
     ['/short.json', /client "web": the secret/],
     ['/bad-scope.json', /client "web": scopes/],
+    ['/bad-flag.json', /client "api": resourceServer must be true or false/],
   ])('refuses %s naming TOKENSTORE_CLIENTS and never quoting a secret', (path, message) => {
     const error = configError({ TOKENSTORE_CLIENTS: path }, readFile);
     expect(error.variable).toBe('TOKENSTORE_CLIENTS');

@@ -140,6 +140,24 @@ describe('tokenstore serve', () => {
     expect((await again.options.service.getClient('app'))?.allowedScopes).toEqual(['orders', 'refunds']);
   });
 
+  it('registers a client marked resourceServer in the clients file as a resource server (it may introspect every token)', async () => {
+    const files: Record<string, string> = {
+      '/clients.json': JSON.stringify([
+        { clientId: 'api', clientSecret: SECRET_A, resourceServer: true },
+        { clientId: 'app', clientSecret: SECRET_B },
+      ]),
+    };
+    const store = persistentStore();
+    const readFile = (path: string) => files[path]!;
+    const { options } = await serveOnce({ TOKENSTORE_CLIENTS: '/clients.json' }, store, stubServer(), readFile);
+    expect((await options.service.getClient('api'))?.resourceServer).toBe(true);
+    expect((await options.service.getClient('app'))?.resourceServer).toBe(false);
+    files['/clients.json'] = JSON.stringify([{ clientId: 'api', clientSecret: SECRET_A }]);
+    const again = await serveOnce({ TOKENSTORE_CLIENTS: '/clients.json' }, store, stubServer(), readFile);
+    expect(again.stderr).toContain('client "api" updated');
+    expect((await again.options.service.getClient('api'))?.resourceServer).toBe(false);
+  });
+
   it('never prints a configured secret', async () => {
     const { stdout, stderr } = await serveOnce(
       { TOKENSTORE_CLIENTS: `app:${SECRET_A}`, TOKENSTORE_USERS: 'alice:wonderland' },

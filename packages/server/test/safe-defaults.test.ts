@@ -58,3 +58,53 @@ describe('grants are what the client was registered with', () => {
     expect((await post('/token', { grant_type: 'client_credentials', scope: 'read' }, client)).status).toBe(200);
   });
 });
+
+describe('introspection of another client’s tokens needs a resource server', () => {
+  async function issued(client: { id: string; secret: string }) {
+    const answer = await post('/token', { grant_type: 'password', username: 'alice', password: USERS.alice, scope: 'read' }, client);
+    expect(answer.status).toBe(200);
+    f.secrets.add(answer.json.access_token as string);
+    f.secrets.add(answer.json.refresh_token as string);
+    return { access: answer.json.access_token as string, refresh: answer.json.refresh_token as string };
+  }
+
+  it('answers active: false to a client that is not a resource server, for another client’s access and refresh tokens', async () => {
+    f = await startFixture(new CacheStore());
+    const owner = await registered({ grantTypes: ['password', 'refresh_token'], allowedScopes: ['read'] });
+    const nosy = await registered({ grantTypes: ['client_credentials'] });
+    const tokens = await issued(owner);
+    expect(await post('/introspect', { token: tokens.access }, nosy)).toEqual({ status: 200, json: { active: false } });
+    expect(await post('/introspect', { token: tokens.refresh, token_type_hint: 'refresh_token' }, nosy)).toEqual({
+      status: 200,
+      json: { active: false },
+    });
+    // Its own tokens, a client may always introspect.
+    expect((await post('/introspect', { token: tokens.access }, owner)).json).toMatchObject({ active: true, username: 'alice' });
+  });
+
+  it('lets a client flagged as a resource server introspect every client’s tokens', async () => {
+    f = await startFixture(new CacheStore());
+    const owner = await registered({ grantTypes: ['password', 'refresh_token'], allowedScopes: ['read'] });
+    const api = await registered({ grantTypes: ['client_credentials'], resourceServer: true });
+    const tokens = await issued(owner);
+    expect((await post('/introspect', { token: tokens.access }, api)).json).toMatchObject({
+      active: true,
+      client_id: owner.id,
+      username: 'alice',
+      scope: 'read',
+    });
+    expect((await post('/introspect', { token: tokens.refresh, token_type_hint: 'refresh_token' }, api)).json).toMatchObject({
+      active: true,
+      token_type: 'refresh_token',
+    });
+  });
+
+  it('still refuses (silently) to revoke another client’s token, even for a resource server', async () => {
+    f = await startFixture(new CacheStore());
+    const owner = await registered({ grantTypes: ['password', 'refresh_token'], allowedScopes: ['read'] });
+    const api = await registered({ grantTypes: ['client_credentials'], resourceServer: true });
+    const tokens = await issued(owner);
+    expect((await post('/revoke', { token: tokens.access }, api)).status).toBe(200);
+    expect((await post('/introspect', { token: tokens.access }, owner)).json.active).toBe(true);
+  });
+});
