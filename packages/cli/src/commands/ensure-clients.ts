@@ -6,7 +6,7 @@ export type ClientOutcome = 'created' | 'updated' | 'unchanged';
 
 /**
  * Registers the configured clients, or brings existing ones in line with the configuration, so a
- * restart against a persistent store never fails: grants, redirect URIs, allowed scopes and name are updated when they
+ * restart against a persistent store never fails: grants, redirect URIs, allowed scopes, the resource-server flag and name are updated when they
  * differ, and the secret is replaced (`regenerateClientSecret` with the configured value, tokens kept)
  * when it no longer verifies. Two nodes starting at once are fine: the loser of the registration race
  * updates instead.
@@ -27,6 +27,7 @@ async function ensureClient(service: TokenService, client: ClientConfig): Promis
         grantTypes: client.grants,
         redirectUris: client.redirectUris,
         allowedScopes: client.scopes,
+        resourceServer: client.resourceServer,
         ...(client.name === undefined ? {} : { name: client.name }),
       });
       return 'created';
@@ -42,12 +43,14 @@ async function ensureClient(service: TokenService, client: ClientConfig): Promis
     nameDiffers ||
     !sameSet(existing.grantTypes, client.grants) ||
     !sameSet(existing.redirectUris, client.redirectUris) ||
-    !sameSet(existing.allowedScopes, client.scopes)
+    !sameSet(existing.allowedScopes, client.scopes) ||
+    existing.resourceServer !== client.resourceServer
   ) {
     await service.updateClient(client.clientId, {
       grantTypes: client.grants,
       redirectUris: client.redirectUris,
       allowedScopes: client.scopes,
+      resourceServer: client.resourceServer,
       ...(client.name === undefined ? {} : { name: client.name }),
     });
     changed = true;

@@ -21,6 +21,8 @@ export function demoSeed(): { client: ClientConfig; user: UserConfig } {
       redirectUris: [],
       // Scopes are denied unless allowed: these are the ones the printed curl lines ask for.
       scopes: ['read', 'write'],
+      // It introspects only its own tokens, which is all the printed lines do.
+      resourceServer: false,
       name: 'tokenstore demo client',
     },
     user: { username: DEMO_USER, password: randomBytes(12).toString('base64url') },

@@ -19,6 +19,8 @@ export interface ClientConfig {
   redirectUris: string[];
   /** The scopes this client may request (normalised); `device_*` allows every `device_<id>`. Default none. */
   scopes: string[];
+  /** May introspect every client's tokens (a resource server); otherwise only its own. Default false. */
+  resourceServer: boolean;
   name?: string;
 }
 
@@ -33,7 +35,7 @@ const VARIABLE = 'TOKENSTORE_CLIENTS';
 const USERS = 'TOKENSTORE_USERS';
 const CLIENT_ID = /^[A-Za-z0-9._~-]+$/;
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
-const JSON_FIELDS = ['clientId', 'clientSecret', 'grants', 'redirectUris', 'scopes', 'name'];
+const JSON_FIELDS = ['clientId', 'clientSecret', 'grants', 'redirectUris', 'scopes', 'resourceServer', 'name'];
 
 /**
  * `TOKENSTORE_CLIENTS`: `id:secret[:grant,grant…]` entries separated by whitespace, or the path of a
@@ -70,6 +72,7 @@ function parseClientEntry(entry: string, position: number): ClientConfig {
     grants: grants === undefined ? [...DEFAULT_CLIENT_GRANTS] : checkGrants(splitEntries(grants, true), where),
     redirectUris: [],
     scopes: [],
+    resourceServer: false,
   };
 }
 
@@ -91,7 +94,7 @@ function readClientFile(path: string, readFile: (path: string) => string): Clien
   if (!Array.isArray(parsed))
     throw new ConfigError(
       VARIABLE,
-      `the clients file "${printable(path)}" must hold a JSON array of { clientId, clientSecret, grants?, redirectUris?, scopes?, name? }`,
+      `the clients file "${printable(path)}" must hold a JSON array of { clientId, clientSecret, grants?, redirectUris?, scopes?, resourceServer?, name? }`,
     );
   return parsed.map((item, index) => parseClientObject(item, `the clients file, entry ${index + 1}`));
 }
@@ -111,6 +114,8 @@ function parseClientObject(item: unknown, at: string): ClientConfig {
   const redirectUris = record.redirectUris === undefined ? [] : stringList(record.redirectUris, `${where}: redirectUris`);
   for (const uri of redirectUris) checkRedirectUri(uri, where);
   const scopes = record.scopes === undefined ? [] : checkScopes(stringList(record.scopes, `${where}: scopes`), where);
+  if (record.resourceServer !== undefined && typeof record.resourceServer !== 'boolean')
+    throw new ConfigError(VARIABLE, `${where}: resourceServer must be true or false`);
   if (
     record.name !== undefined &&
     (typeof record.name !== 'string' || record.name.trim() === '' || record.name.length > MAX_IDENTIFIER_LENGTH)
@@ -122,6 +127,7 @@ function parseClientObject(item: unknown, at: string): ClientConfig {
     grants,
     redirectUris,
     scopes,
+    resourceServer: record.resourceServer === true,
     ...(record.name === undefined ? {} : { name: record.name as string }),
   };
 }

@@ -126,12 +126,11 @@ export function runEndToEndSuite(backend: TestBackend): void {
       });
       f.secrets.add(native.consumerSecret);
       const client = { client_id: native.consumerKey };
-      const { tokens } = await authorizationCodeFlow(f, {
-        client,
-        auth: oauth.ClientSecretBasic(native.consumerSecret),
-        redirectUri: 'http://127.0.0.1:49152/callback',
-      });
-      expect((await introspect(f, tokens.access_token)).active).toBe(true);
+      const auth = oauth.ClientSecretBasic(native.consumerSecret);
+      const { tokens } = await authorizationCodeFlow(f, { client, auth, redirectUri: 'http://127.0.0.1:49152/callback' });
+      // Its own token: any client may introspect those (another client's only as a resource server).
+      const response = await oauth.introspectionRequest(f.as, client, auth, tokens.access_token, INSECURE);
+      expect((await oauth.processIntrospectionResponse(f.as, client, response)).active).toBe(true);
     });
 
     it('refresh with rotation; reusing the old refresh token revokes the whole family', async () => {
