@@ -1,6 +1,7 @@
 import { CacheStore } from '@tokenstore/cache';
+import { ManualClock } from '@tokenstore/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { countRows, type RunningFixture, startFixture, USERS } from './support/end-to-end.js';
+import { ALL_GRANTS, CLIENT_REDIRECT, countRows, hiddenInputs, type RunningFixture, startFixture, USERS } from './support/end-to-end.js';
 
 // The defaults an operator expects to be strict, against the running server on the memory store,
 // with no scope policy, default grants or introspection option configured.
@@ -106,5 +107,98 @@ describe('introspection of another client’s tokens needs a resource server', (
     const tokens = await issued(owner);
     expect((await post('/revoke', { token: tokens.access }, api)).status).toBe(200);
     expect((await post('/introspect', { token: tokens.access }, owner)).json.active).toBe(true);
+  });
+});
+
+describe('the development login at /authorize', () => {
+  const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+
+  function request(client: string, state = 'st-1'): Record<string, string> {
+    return { response_type: 'code', client_id: client, redirect_uri: CLIENT_REDIRECT, state, code_challenge: challenge };
+  }
+
+  /** GET /authorize as a browser: the form's hidden fields and the cookie the page set. */
+  async function showForm(params: Record<string, string>) {
+    const page = await fetch(`${f.server.url}/authorize?${new URLSearchParams(params)}`);
+    expect(page.status).toBe(200);
+    const cookie = page.headers.get('set-cookie')?.split(';')[0];
+    return { fields: hiddenInputs(await page.text()), cookie };
+  }
+
+  async function submit(fields: URLSearchParams, cookie: string | undefined, extra: Record<string, string>) {
+    const body = new URLSearchParams(fields);
+    for (const [name, value] of Object.entries(extra)) body.set(name, value);
+    const headers: Record<string, string> = cookie ? { cookie } : {};
+    const response = await fetch(`${f.server.url}/authorize`, { method: 'POST', body, headers, redirect: 'manual' });
+    await response.text();
+    return response;
+  }
+
+  async function webClient(): Promise<string> {
+    const client = await f.service.registerClient({ grantTypes: [...ALL_GRANTS], redirectUris: [CLIENT_REDIRECT] });
+    f.secrets.add(client.consumerSecret);
+    return client.consumerKey;
+  }
+
+  it('never redirects a deny that did not come from a login form shown for that request', async () => {
+    f = await startFixture(new CacheStore());
+    const client = await webClient();
+    const forged = await submit(new URLSearchParams({ ...request(client, 'attacker-state'), decision: 'deny' }), undefined, {});
+    expect(forged.status).toBe(400);
+    expect(forged.headers.get('location')).toBeNull();
+  });
+
+  it('issues no code for a login post without the form’s CSRF token, or with the token but not the browser’s cookie', async () => {
+    f = await startFixture(new CacheStore());
+    const client = await webClient();
+    const before = await countRows(f.store);
+    const credentials = { username: 'alice', password: USERS.alice, decision: 'allow' };
+    const bare = await submit(new URLSearchParams(request(client)), undefined, credentials);
+    expect(bare.status).toBe(400);
+    expect(bare.headers.get('location')).toBeNull();
+    // A token the attacker obtained by showing the form to itself is no good without its cookie.
+    const { fields } = await showForm(request(client));
+    expect(fields.get('csrf_token')).toEqual(expect.any(String));
+    const withoutCookie = await submit(fields, undefined, credentials);
+    expect(withoutCookie.status).toBe(400);
+    expect(withoutCookie.headers.get('location')).toBeNull();
+    expect(await countRows(f.store)).toBe(before);
+  });
+
+  it('binds the CSRF token to the request the form was shown for', async () => {
+    f = await startFixture(new CacheStore());
+    const client = await webClient();
+    const { fields, cookie } = await showForm(request(client));
+    const tampered = new URLSearchParams(fields);
+    tampered.set('state', 'another-state');
+    const response = await submit(tampered, cookie, { decision: 'deny' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    // The form as shown, with its cookie: deny is redirected with the request's own state.
+    const denied = await submit(fields, cookie, { decision: 'deny' });
+    expect(denied.status).toBe(302);
+    const location = new URL(denied.headers.get('location')!);
+    expect(location.searchParams.get('error')).toBe('access_denied');
+    expect(location.searchParams.get('state')).toBe('st-1');
+  });
+
+  it('limits failed logins per IP address: after 5 in the window even the right password is refused (429)', async () => {
+    const clock = new ManualClock(Date.now());
+    f = await startFixture(new CacheStore({ clock }), { service: { clock } });
+    const client = await webClient();
+    const { fields, cookie } = await showForm(request(client));
+    for (let i = 0; i < 5; i++) expect((await submit(fields, cookie, { username: 'alice', password: `wrong-${i}` })).status).toBe(401);
+    const before = await countRows(f.store);
+    const limited = await submit(fields, cookie, { username: 'alice', password: USERS.alice, decision: 'allow' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('location')).toBeNull();
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await countRows(f.store)).toBe(before);
+    // Once the window has passed, the user can sign in again.
+    clock.advanceSeconds(15 * 60);
+    const again = await showForm(request(client));
+    const allowed = await submit(again.fields, again.cookie, { username: 'alice', password: USERS.alice, decision: 'allow' });
+    expect(allowed.status).toBe(302);
+    expect(new URL(allowed.headers.get('location')!).searchParams.get('code')).toEqual(expect.any(String));
   });
 });
