@@ -1,5 +1,6 @@
 import { constantTimeEqual, MisconfigurationError, type TokenService } from '@tokenstore/core';
 import type { AuthenticateUser, TokenStoreModelOptions } from '@tokenstore/oauth2-server';
+import { DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './endpoints/login-guard.js';
 
 /** Options of {@link startTokenServer} and {@link createTokenRequestHandler}. */
 export interface TokenServerOptions {
@@ -19,6 +20,11 @@ export interface TokenServerOptions {
   model?: Omit<TokenStoreModelOptions, 'service'>;
   /** Receives one line per request: method, path, status, duration, OAuth2 error code. Never a value. */
   log?: (line: string) => void;
+  /**
+   * Failed logins of the development login page per IP address (the socket's peer: no proxy header
+   * is trusted) before it refuses that address with 429 until the window ends. Default 5 per 900 s.
+   */
+  loginRateLimit?: Partial<LoginRateLimit>;
 }
 
 /** A started server. */
@@ -39,9 +45,10 @@ export interface ResolvedServerOptions {
   model: Omit<TokenStoreModelOptions, 'service'>;
   authenticateUser: AuthenticateUser;
   log: ((line: string) => void) | undefined;
+  loginRateLimit: LoginRateLimit;
 }
 
-const KNOWN = ['service', 'users', 'host', 'port', 'model', 'log'];
+const KNOWN = ['service', 'users', 'host', 'port', 'model', 'log', 'loginRateLimit'];
 
 /** Applies defaults and validates every option, naming the option on failure. */
 export function resolveServerOptions(options: TokenServerOptions): ResolvedServerOptions {
@@ -73,7 +80,19 @@ export function resolveServerOptions(options: TokenServerOptions): ResolvedServe
     model,
     authenticateUser: model.authenticateUser ?? usersAuthenticator({ ...users }),
     log: options.log,
+    loginRateLimit: resolveLoginRateLimit(options.loginRateLimit),
   };
+}
+
+function resolveLoginRateLimit(value: Partial<LoginRateLimit> | undefined): LoginRateLimit {
+  if (value === undefined) return { ...DEFAULT_LOGIN_RATE_LIMIT };
+  if (value === null || typeof value !== 'object') throw new MisconfigurationError('loginRateLimit', 'must be an object');
+  const limit = { ...DEFAULT_LOGIN_RATE_LIMIT, ...value };
+  if (!Number.isInteger(limit.maxFailures) || limit.maxFailures < 1)
+    throw new MisconfigurationError('loginRateLimit.maxFailures', 'must be a whole number of at least 1');
+  if (!Number.isInteger(limit.windowSeconds) || limit.windowSeconds < 1)
+    throw new MisconfigurationError('loginRateLimit.windowSeconds', 'must be a whole number of seconds, at least 1');
+  return limit;
 }
 
 /** Checks a password against `users` in constant time (an unknown user costs the same comparison). */

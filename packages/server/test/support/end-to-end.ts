@@ -109,7 +109,8 @@ export async function authorizationCodeFlow(
   form.set('username', user);
   form.set('password', USERS[user]);
   form.set('decision', 'allow');
-  const login = await fetch(`${f.server.url}/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+  // As a browser does: the login cookie the page set goes back with the form (CSRF protection).
+  const login = await fetch(`${f.server.url}/authorize`, { method: 'POST', body: form, headers: loginCookie(page), redirect: 'manual' });
   if (login.status !== 302) throw new Error(`login answered ${login.status}`);
   const callback = new URL(login.headers.get('location')!);
   const parameters = oauth.validateAuthResponse(f.as, client, callback, state);
@@ -133,6 +134,12 @@ export async function authorizationCodeFlow(
 export function remember(f: RunningFixture, tokens: { access_token: string; refresh_token?: string }): void {
   f.secrets.add(tokens.access_token);
   if (tokens.refresh_token) f.secrets.add(tokens.refresh_token);
+}
+
+/** The `Cookie` header a browser sends back after the login page `page` (empty when it set none). */
+export function loginCookie(page: Response): Record<string, string> {
+  const cookie = page.headers.get('set-cookie')?.split(';')[0];
+  return cookie ? { cookie } : {};
 }
 
 /** The hidden inputs of the login page, as the browser would submit them. */
