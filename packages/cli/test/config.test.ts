@@ -223,6 +223,18 @@ describe('TOKENSTORE_SCOPES', () => {
   });
 });
 
+describe('TOKENSTORE_ISSUER', () => {
+  it('is unset by default (the server names itself by its URL), and read as the issuer of the metadata', () => {
+    expect(loadConfig({}).issuer).toBeUndefined();
+    expect(loadConfig({ TOKENSTORE_ISSUER: 'https://auth.example' }).issuer).toBe('https://auth.example');
+  });
+
+  it('refuses a value that is not an http(s) URL without query or fragment', () => {
+    for (const value of ['auth.example', 'https://auth.example/?a=1', 'https://auth.example/#x'])
+      expect(configError({ TOKENSTORE_ISSUER: value }).variable).toBe('TOKENSTORE_ISSUER');
+  });
+});
+
 describe('TOKENSTORE_USERS', () => {
   it('reads user:password entries; a password may contain ":"', () => {
     expect(loadConfig({ TOKENSTORE_USERS: 'alice:wonder:land bob:builder' }).users).toEqual([

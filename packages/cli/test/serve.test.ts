@@ -158,6 +158,11 @@ describe('tokenstore serve', () => {
     expect((await again.options.service.getClient('api'))?.resourceServer).toBe(false);
   });
 
+  it('passes TOKENSTORE_ISSUER to the server (the issuer of /.well-known/oauth-authorization-server)', async () => {
+    const { options } = await serveOnce({ TOKENSTORE_ISSUER: 'https://auth.example' }, persistentStore());
+    expect(options.issuer).toBe('https://auth.example');
+  });
+
   it('never prints a configured secret', async () => {
     const { stdout, stderr } = await serveOnce(
       { TOKENSTORE_CLIENTS: `app:${SECRET_A}`, TOKENSTORE_USERS: 'alice:wonderland' },
