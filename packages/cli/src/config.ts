@@ -43,6 +43,8 @@ export interface CliConfig {
   users: UserConfig[] | undefined;
   /** `TOKENSTORE_SCOPES`: scopes every client may request, on top of its own. Default none. */
   scopes: string[];
+  /** `TOKENSTORE_ISSUER`: the issuer of the server's RFC 8414 metadata; unset = the URL it listens on. */
+  issuer: string | undefined;
   protection: ProtectionConfig;
   /** TokenService options from the environment (the store, clock and protector are added when the service is built). */
   service: Omit<TokenServiceOptions, 'store' | 'clock' | 'protector' | 'events'>;
@@ -59,6 +61,7 @@ export const CONFIG_VARIABLES = {
   clients: 'TOKENSTORE_CLIENTS',
   users: 'TOKENSTORE_USERS',
   scopes: 'TOKENSTORE_SCOPES',
+  issuer: 'TOKENSTORE_ISSUER',
   reuse: 'TOKENSTORE_REUSE',
   accessTokenValidity: 'TOKENSTORE_ACCESS_TOKEN_VALIDITY',
   userAccessTokenValidity: 'TOKENSTORE_USER_ACCESS_TOKEN_VALIDITY',
@@ -100,6 +103,7 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
   const clients = readClients(env, readFile);
   const users = readUsers(env);
   const scopes = readScopes(env);
+  const issuer = readIssuer(env);
   const protection = readProtection(env, readFile);
 
   const accessValidity = readValidity(env, C.accessTokenValidity, MAX_VALIDITY_SECONDS);
@@ -145,6 +149,7 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
     clients,
     users,
     scopes,
+    issuer,
     protection,
     service,
     readCache,
@@ -164,6 +169,22 @@ function readScopes(env: Environment): string[] {
   } catch (error) {
     throw new ConfigError(C.scopes, detailOf(error));
   }
+}
+
+/** `TOKENSTORE_ISSUER`: an http(s) URL without query or fragment (RFC 8414 §2). */
+function readIssuer(env: Environment): string | undefined {
+  const value = readString(env, C.issuer);
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new ConfigError(C.issuer, `must be an absolute http(s) URL, got "${printable(value)}"`);
+  if (value.includes('?') || value.includes('#')) throw new ConfigError(C.issuer, 'must have no query and no fragment (RFC 8414 §2)');
+  return value;
 }
 
 /** `TOKENSTORE_URL`: `memory:` (default), a SQL URL (parseDatabaseUrl) or `cassandra://…` (parseCassandraUrl). */

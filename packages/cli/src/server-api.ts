@@ -5,7 +5,7 @@ export type ServerLog = NonNullable<TokenServerOptions['log']>;
 
 /** Options of `startTokenServer` from `@tokenstore/server`, as `tokenstore serve` passes them. */
 export type StartTokenServerOptions = Required<Pick<TokenServerOptions, 'service' | 'users' | 'host' | 'port' | 'log'>> &
-  Pick<TokenServerOptions, 'model'>;
+  Pick<TokenServerOptions, 'model' | 'issuer'>;
 
 /** A running reference token service. */
 export type TokenServerHandle = RunningTokenServer;

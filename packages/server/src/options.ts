@@ -25,6 +25,14 @@ export interface TokenServerOptions {
    * is trusted) before it refuses that address with 429 until the window ends. Default 5 per 900 s.
    */
   loginRateLimit?: Partial<LoginRateLimit>;
+  /**
+   * The issuer of the authorization server metadata (RFC 8414) at
+   * `/.well-known/oauth-authorization-server` (plus the issuer's path, if it has one): the public
+   * base URL of this server, `http(s)://…` without query or fragment; the endpoints are named
+   * relative to it. Default for `startTokenServer`: the URL it listens on; without one,
+   * `createTokenRequestHandler` serves no metadata (it cannot know its public URL).
+   */
+  issuer?: string;
 }
 
 /** A started server. */
@@ -46,9 +54,10 @@ export interface ResolvedServerOptions {
   authenticateUser: AuthenticateUser;
   log: ((line: string) => void) | undefined;
   loginRateLimit: LoginRateLimit;
+  issuer: string | undefined;
 }
 
-const KNOWN = ['service', 'users', 'host', 'port', 'model', 'log', 'loginRateLimit'];
+const KNOWN = ['service', 'users', 'host', 'port', 'model', 'log', 'loginRateLimit', 'issuer'];
 
 /** Applies defaults and validates every option, naming the option on failure. */
 export function resolveServerOptions(options: TokenServerOptions): ResolvedServerOptions {
@@ -81,7 +90,23 @@ export function resolveServerOptions(options: TokenServerOptions): ResolvedServe
     authenticateUser: model.authenticateUser ?? usersAuthenticator({ ...users }),
     log: options.log,
     loginRateLimit: resolveLoginRateLimit(options.loginRateLimit),
+    issuer: options.issuer === undefined ? undefined : checkIssuer(options.issuer),
   };
+}
+
+/** RFC 8414 §2: an `https` URL (here also `http`, for development) with no query and no fragment. */
+export function checkIssuer(issuer: unknown): string {
+  let url: URL;
+  try {
+    url = new URL(String(issuer));
+  } catch {
+    throw new MisconfigurationError('issuer', 'must be an absolute http(s) URL');
+  }
+  if (typeof issuer !== 'string' || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new MisconfigurationError('issuer', 'must be an absolute http(s) URL');
+  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#'))
+    throw new MisconfigurationError('issuer', 'must have no query and no fragment (RFC 8414 §2)');
+  return issuer;
 }
 
 function resolveLoginRateLimit(value: Partial<LoginRateLimit> | undefined): LoginRateLimit {

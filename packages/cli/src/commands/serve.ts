@@ -57,6 +57,7 @@ export async function serveCommand(context: CommandContext): Promise<number> {
       host: config.host,
       port: config.port,
       model: { scopes: { allowed: config.scopes } },
+      ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
       log: serverLog(context),
     });
     context.stdout.write(`${banner(config, server, service)}\n`);
