@@ -1,6 +1,8 @@
 export * from './clock.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './metrics/instrument.js';
+export { METRIC } from './metrics/names.js';
 export * from './protection/aes-gcm-cipher.js';
 export * from './protection/create-protector.js';
 export * from './protection/encrypt-protector.js';

@@ -27,6 +27,11 @@ class FlakyStore extends CacheStore {
     if (this.failing) throw new BackendUnavailableError('connection refused', { backend: 'flakydb' });
     return super.get(kind, key);
   }
+  // The synchronous fast path answers without `get`: it fails the same way.
+  override peek<K extends TokenKind>(kind: K, key: string): StoredRowByKind[K] | null {
+    if (this.failing) throw new BackendUnavailableError('connection refused', { backend: 'flakydb' });
+    return super.peek(kind, key);
+  }
 }
 
 async function fixture() {
