@@ -235,6 +235,19 @@ describe('TOKENSTORE_ISSUER', () => {
   });
 });
 
+describe('TOKENSTORE_METRICS_PORT', () => {
+  it('is off by default, and a port for the Prometheus scrape endpoint when set', () => {
+    expect(loadConfig({}).metricsPort).toBeUndefined();
+    expect(loadConfig({ TOKENSTORE_METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+  });
+
+  it('refuses a bad port, and the port of the service itself', () => {
+    expect(configError({ TOKENSTORE_METRICS_PORT: 'ninety' }).variable).toBe('TOKENSTORE_METRICS_PORT');
+    expect(configError({ TOKENSTORE_METRICS_PORT: '0' }).variable).toBe('TOKENSTORE_METRICS_PORT');
+    expect(configError({ TOKENSTORE_METRICS_PORT: '8080' }).variable).toBe('TOKENSTORE_METRICS_PORT');
+  });
+});
+
 describe('TOKENSTORE_USERS', () => {
   it('reads user:password entries; a password may contain ":"', () => {
     expect(loadConfig({ TOKENSTORE_USERS: 'alice:wonder:land bob:builder' }).users).toEqual([

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { CacheStore } from '@tokenstore/cache';
 import { describe, expect, it } from 'vitest';
 import type { StartTokenServer, StartTokenServerOptions } from '../src/index.js';
@@ -22,6 +23,15 @@ function stubServer() {
     };
   };
   return { start, calls, closed: () => closed };
+}
+
+/** A port nothing listens on right now (the metrics port must be a fixed one). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** A store that survives the command closing it, like a database across restarts. */
@@ -161,6 +171,33 @@ describe('tokenstore serve', () => {
   it('passes TOKENSTORE_ISSUER to the server (the issuer of /.well-known/oauth-authorization-server)', async () => {
     const { options } = await serveOnce({ TOKENSTORE_ISSUER: 'https://auth.example' }, persistentStore());
     expect(options.issuer).toBe('https://auth.example');
+  });
+
+  it('exposes OpenTelemetry metrics for Prometheus on TOKENSTORE_METRICS_PORT while it runs', async () => {
+    const port = await freePort();
+    const server = stubServer();
+    const controller = new AbortController();
+    const running = cli(['serve'], {
+      env: { TOKENSTORE_METRICS_PORT: String(port), TOKENSTORE_CLIENTS: `app:${SECRET_A}` },
+      signal: controller.signal,
+      startTokenServer: server.start,
+      openStore: async () => persistentStore(),
+    });
+    const options = await until(() => server.calls.at(-1), 'the server to start');
+    const issued = await options.service.issueAccessToken({ consumerKey: 'app' });
+    await options.service.validateAccessToken(issued.accessToken);
+    const scrape = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scrape.status).toBe(200);
+    const text = await scrape.text();
+    expect(text).toMatch(/^tokenstore_token_issued\S*\{[^}]*tokenstore_grant_type="client_credentials"[^}]*\} 1$/m);
+    expect(text).toMatch(/^tokenstore_token_validations\S*\{[^}]*tokenstore_validation_result="valid"[^}]*\} 1$/m);
+    expect(text).not.toContain(issued.accessToken);
+    controller.abort();
+    const result = await running;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`metrics:    http://127.0.0.1:${port}/metrics`);
+    // Stopped with the service: the port is free again.
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 
   it('never prints a configured secret', async () => {
