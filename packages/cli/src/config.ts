@@ -45,6 +45,8 @@ export interface CliConfig {
   scopes: string[];
   /** `TOKENSTORE_ISSUER`: the issuer of the server's RFC 8414 metadata; unset = the URL it listens on. */
   issuer: string | undefined;
+  /** `TOKENSTORE_METRICS_PORT`: `serve` exposes OpenTelemetry metrics for Prometheus there; unset = off. */
+  metricsPort: number | undefined;
   protection: ProtectionConfig;
   /** TokenService options from the environment (the store, clock and protector are added when the service is built). */
   service: Omit<TokenServiceOptions, 'store' | 'clock' | 'protector' | 'events'>;
@@ -62,6 +64,7 @@ export const CONFIG_VARIABLES = {
   users: 'TOKENSTORE_USERS',
   scopes: 'TOKENSTORE_SCOPES',
   issuer: 'TOKENSTORE_ISSUER',
+  metricsPort: 'TOKENSTORE_METRICS_PORT',
   reuse: 'TOKENSTORE_REUSE',
   accessTokenValidity: 'TOKENSTORE_ACCESS_TOKEN_VALIDITY',
   userAccessTokenValidity: 'TOKENSTORE_USER_ACCESS_TOKEN_VALIDITY',
@@ -104,6 +107,9 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
   const users = readUsers(env);
   const scopes = readScopes(env);
   const issuer = readIssuer(env);
+  const metricsPort = readInteger(env, C.metricsPort, { min: 1, max: 65535 });
+  if (metricsPort !== undefined && metricsPort === port)
+    throw new ConfigError(C.metricsPort, `must differ from ${C.port} (${port}): the metrics have their own listener`);
   const protection = readProtection(env, readFile);
 
   const accessValidity = readValidity(env, C.accessTokenValidity, MAX_VALIDITY_SECONDS);
@@ -150,6 +156,7 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
     users,
     scopes,
     issuer,
+    metricsPort,
     protection,
     service,
     readCache,

@@ -3,6 +3,7 @@ import { generateTokenValue, type TokenService } from '@tokenstore/core';
 import type { CliConfig, ClientConfig, UserConfig } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { type MetricsEndpoint, startPrometheusMetrics } from '../metrics.js';
 import { loadStartTokenServer, type ServerLog, type TokenServerHandle } from '../server-api.js';
 import { ensureClients } from './ensure-clients.js';
 
@@ -44,9 +45,12 @@ export async function serveCommand(context: CommandContext): Promise<number> {
 
   let service: TokenService | undefined;
   let server: TokenServerHandle | undefined;
+  let metrics: MetricsEndpoint | undefined;
   try {
     const store = await context.openStore(config, { migrate: config.migrateOnStart });
     service = context.createService(config, store, { backgroundPurge: true });
+    if (config.metricsPort !== undefined)
+      metrics = await startPrometheusMetrics({ service, store, host: config.host, port: config.metricsPort });
     const outcomes = await ensureClients(service, clients);
     for (const [id, outcome] of outcomes) if (outcome !== 'unchanged') context.info(`tokenstore: client "${id}" ${outcome}`);
     if (clients.length === 0 && config.clients === undefined)
@@ -60,7 +64,7 @@ export async function serveCommand(context: CommandContext): Promise<number> {
       ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
       log: serverLog(context),
     });
-    context.stdout.write(`${banner(config, server, service)}\n`);
+    context.stdout.write(`${banner(config, server, service, metrics)}\n`);
     if (demo) context.stdout.write(`${demoInstructions(server.url, demo.client, demo.user)}\n`);
     const reason = await stop.promise;
     context.info(`tokenstore: ${reason === 'abort' ? 'stopping' : `${reason} received, stopping`}`);
@@ -68,18 +72,21 @@ export async function serveCommand(context: CommandContext): Promise<number> {
   } finally {
     stop.dispose();
     await server?.close().catch((error: unknown) => context.info(`tokenstore: closing the server failed: ${messageOf(error)}`));
+    await metrics?.close().catch((error: unknown) => context.info(`tokenstore: closing the metrics endpoint failed: ${messageOf(error)}`));
     await service?.close().catch((error: unknown) => context.info(`tokenstore: closing the store failed: ${messageOf(error)}`));
   }
 }
 
-function banner(config: CliConfig, server: TokenServerHandle, service: TokenService): string {
+function banner(config: CliConfig, server: TokenServerHandle, service: TokenService, metrics: MetricsEndpoint | undefined): string {
   const purge = service.options.purge.intervalSeconds > 0 ? `every ${service.options.purge.intervalSeconds} s` : 'off';
-  return [
+  const lines = [
     `tokenstore token service listening on ${server.url}`,
     `  store:      ${config.backend.label}${config.readCache ? ` (read cache ${config.readCache.ttlMs} ms)` : ''}`,
     `  protection: ${config.protection.summary}`,
     `  reuse:      ${service.options.reuseTokens ? 'on' : 'off'}; purge: ${purge}`,
-  ].join('\n');
+  ];
+  if (metrics) lines.push(`  metrics:    ${metrics.url}`);
+  return lines.join('\n');
 }
 
 /** Ready-to-paste curl lines for the demo client and user. */
