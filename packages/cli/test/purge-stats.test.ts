@@ -60,6 +60,20 @@ describe('tokenstore stats', () => {
     expect(report.tokens.authorizationCode).toMatchObject({ ACTIVE: 0, EXPIRED: 1 });
   });
 
+  it('counts tokens through the store’s count primitive, without scanning a token table', async () => {
+    await seed(f.service);
+    const scanned: string[] = [];
+    const scan = f.store.scan.bind(f.store);
+    f.store.scan = (async (kind: string, request: Parameters<typeof scan>[1]) => {
+      scanned.push(kind);
+      return scan(kind as never, request);
+    }) as typeof f.store.scan;
+    const report = JSON.parse((await f.run(['stats', '--json'])).stdout) as StatsReport;
+    expect(report.tokens.accessToken).toEqual({ ACTIVE: 5, INACTIVE: 0, REVOKED: 1, EXPIRED: 0, total: 6, neverExpires: 1 });
+    expect(report.exact).toBe(true);
+    expect(scanned.filter((kind) => kind !== 'client')).toEqual([]);
+  });
+
   it('prints a table without --json', async () => {
     await seed(f.service);
     const { code, stdout } = await f.run(['stats']);
@@ -122,6 +136,20 @@ describe('tokenstore purge', () => {
     expect(report.total).toBe(4);
     expect(report.counted).toBeNull();
     expect(report.batches).toBeGreaterThanOrEqual(4);
+  });
+
+  it('counts tokens through the store’s count primitive, without scanning a token table', async () => {
+    await seed(f.service);
+    const scanned: string[] = [];
+    const scan = f.store.scan.bind(f.store);
+    f.store.scan = (async (kind: string, request: Parameters<typeof scan>[1]) => {
+      scanned.push(kind);
+      return scan(kind as never, request);
+    }) as typeof f.store.scan;
+    const report = JSON.parse((await f.run(['stats', '--json'])).stdout) as StatsReport;
+    expect(report.tokens.accessToken).toEqual({ ACTIVE: 5, INACTIVE: 0, REVOKED: 1, EXPIRED: 0, total: 6, neverExpires: 1 });
+    expect(report.exact).toBe(true);
+    expect(scanned.filter((kind) => kind !== 'client')).toEqual([]);
   });
 
   it('prints a table without --json', async () => {

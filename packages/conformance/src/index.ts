@@ -9,6 +9,7 @@ import { badInputTests } from './suites/bad-input.js';
 import { clientTests } from './suites/clients.js';
 import { authorizationCodeTests } from './suites/codes.js';
 import { concurrencyTests } from './suites/concurrency.js';
+import { countTests } from './suites/counts.js';
 import { interleavingTests } from './suites/interleavings/index.js';
 import { purgeTests } from './suites/purge.js';
 import { refreshRotationTests } from './suites/refresh.js';
@@ -43,6 +44,7 @@ const TOPICS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   concurrencyTests,
   interleavingTests,
   storePrimitiveTests,
+  countTests,
   badInputTests,
   storageInspectionTests,
   secrecyTests,
