@@ -219,6 +219,16 @@ export class ReadCacheStore implements TokenStore {
     );
   }
 
+  /** Not cached: counts go to the inner store (which may not have them). */
+  get count(): TokenStore['count'] {
+    const inner = this.inner;
+    if (inner.count === undefined) return undefined;
+    return (kind, now) => {
+      this.#ensureOpen();
+      return inner.count!(kind, now);
+    };
+  }
+
   /**
    * Lookups answered from the cache (`hits`) and sent to the inner store (`misses`) since it was
    * created, for the read-cache hit rate (`instrumentTokenService(service, { readCache })`).
