@@ -46,6 +46,7 @@ const schema = [
   ...schemaStatements('oracle', '001_tokens.sql'),
   ...schemaStatements('oracle', '002_audit.sql'),
   ...schemaStatements('oracle', '003_client_policy.sql'),
+  ...schemaStatements('oracle', '004_count_index.sql'),
 ];
 
 /** V$RESERVED_WORDS with RESERVED = 'Y' (plus common traps): none may name a table or column. */
@@ -237,7 +238,7 @@ describe('Oracle schema files', () => {
     );
     expect(schema).toContain(`CREATE UNIQUE INDEX ${ACTIVE_REUSE_INDEX} ON ${TOKEN_TABLES.accessToken} (active_reuse_key)`);
     for (const table of Object.values(TOKEN_TABLES)) {
-      for (const suffix of ['row_id', 'user', 'consumer', 'grant', 'expires_at', 'retired'])
+      for (const suffix of ['row_id', 'user', 'consumer', 'grant', 'expires_at', 'retired', 'state'])
         expect(indexes.get(`${table}_${suffix}`)).toBe(table);
       expect(schema.some((statement) => statement.endsWith(`CREATE INDEX ${table}_retired ON ${table} (state, state_changed_at)`))).toBe(
         true,
