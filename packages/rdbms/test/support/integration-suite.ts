@@ -101,7 +101,7 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
         [],
       ]);
       expect([a.version, b.version]).toEqual([4, 4]);
-      expect(await first.count(SCHEMA_VERSION_TABLE)).toBe(3);
+      expect(await first.count(SCHEMA_VERSION_TABLE)).toBe(4);
     });
 
     describe('from a folder of its own', () => {
