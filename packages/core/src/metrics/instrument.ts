@@ -107,7 +107,8 @@ export function instrumentTokenService(service: TokenService, options: TokenServ
     purgeDuration.record(run.durationMs / 1000, { 'tokenstore.outcome': outcome });
     for (const kind of TOKEN_KINDS) if (run.removed[kind] > 0) purgeRows.add(run.removed[kind], { 'tokenstore.token.kind': kind });
     backlog = run.backlog ? 1 : 0;
-    if (run.error && run.error.code !== 'UNKNOWN') backendErrors.add(1, { 'error.type': run.error.code, 'tokenstore.backend': 'purge' });
+    if (run.error && run.error.code !== 'UNKNOWN')
+      backendErrors.add(1, { 'error.type': run.error.code, 'tokenstore.backend': service.store.backend });
   };
   const onFallback = (hit: FallbackHitEvent) => {
     const attributes: Attributes = { 'tokenstore.protected.kind': hit.kind, 'tokenstore.protection.scheme': hit.scheme };
