@@ -78,6 +78,8 @@ export class ReadCacheStore implements TokenStore {
   readonly #rows: RowCaches;
   readonly #clients: LookupCache<StoredClient>;
   readonly #pending = new Map<string, PendingRead>();
+  #hits = 0;
+  #misses = 0;
   #closed = false;
 
   constructor(inner: TokenStore, options: ReadCacheOptions = {}) {
@@ -217,6 +219,24 @@ export class ReadCacheStore implements TokenStore {
     );
   }
 
+  /** Not cached: counts go to the inner store (which may not have them). */
+  get count(): TokenStore['count'] {
+    const inner = this.inner;
+    if (inner.count === undefined) return undefined;
+    return (kind, now) => {
+      this.#ensureOpen();
+      return inner.count!(kind, now);
+    };
+  }
+
+  /**
+   * Lookups answered from the cache (`hits`) and sent to the inner store (`misses`) since it was
+   * created, for the read-cache hit rate (`instrumentTokenService(service, { readCache })`).
+   */
+  stats(): { hits: number; misses: number } {
+    return { hits: this.#hits, misses: this.#misses };
+  }
+
   /** Drops the cache and closes the inner store. Idempotent; any other call afterwards throws a `CLOSED` error. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -266,7 +286,11 @@ export class ReadCacheStore implements TokenStore {
   async #readThrough<V>(cache: LookupCache<V>, scope: LookupScope, key: string, load: () => Promise<V | null>, copy: (value: V) => V) {
     this.#ensureOpen();
     const hit = cache.get(key);
-    if (hit) return hit.value === null ? null : copy(hit.value);
+    if (hit) {
+      this.#hits++;
+      return hit.value === null ? null : copy(hit.value);
+    }
+    this.#misses++;
     const id = pendingId(scope, key);
     let pending = this.#pending.get(id);
     if (!pending) {

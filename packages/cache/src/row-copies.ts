@@ -18,6 +18,7 @@ export function frozenClient(client: StoredClient): StoredClient {
     ...client,
     grantTypes: Object.freeze([...client.grantTypes]) as string[],
     redirectUris: Object.freeze([...client.redirectUris]) as string[],
+    allowedScopes: Object.freeze([...client.allowedScopes]) as string[],
     validity: Object.freeze({ ...client.validity }),
   });
 }

@@ -148,6 +148,14 @@ export class TokenTable<R extends StoredRow> {
     return this.#lru.size;
   }
 
+  /** Every live row (expired-by-TTL entries skipped, as `scan` does), for counting; no copy. */
+  *rows(): IterableIterator<R> {
+    for (const key of this.#lru.keys()) {
+      const row = this.#lru.peek(key);
+      if (row !== undefined) yield row;
+    }
+  }
+
   sizes(): TokenTableSizes {
     return {
       rows: this.#lru.size,

@@ -19,6 +19,8 @@ describe('ReadCacheStore', () => {
     await backing.insert('accessToken', row);
     for (let i = 0; i < 10; i++) expect(await cache.get('accessToken', row.key)).toEqual(row);
     expect(calls.get).toBe(1);
+    // The hit rate a metrics reader sees.
+    expect(cache.stats()).toEqual({ hits: 9, misses: 1 });
   });
 
   it('shares one inner lookup between concurrent misses for the same key', async () => {

@@ -23,6 +23,7 @@ import {
   type StoredRowByKind,
   type StoredTokenBase,
   TOKEN_KINDS,
+  type TokenCount,
   type TokenKind,
   type TokenStore,
   TokenStoreError,
@@ -36,12 +37,22 @@ import {
 } from './client.js';
 import { type ConditionalResult, executeConditional, type Resolution } from './conditional.js';
 import type { OperationConsistency, ResolvedConsistency, StoreOperation } from './consistency.js';
+import { estimateTableRows } from './count-estimate.js';
 import { BACKEND, toStoreError } from './errors.js';
 import { type CassandraStoreOptions, type ResolvedCassandraOptions, resolveCassandraOptions } from './options.js';
 import { BucketRegistry, bucketOf, PURGE_REASONS, type PurgeReason } from './purge-index.js';
 import { applySchema } from './schema.js';
 import { buildStatements, type Statements } from './statements.js';
-import { clientFromRow, clientParams, clientUpdateParams, millis, sameClient, tokenFromRow, tokenParams } from './token-rows.js';
+import {
+  clientFromRow,
+  clientParams,
+  clientUpdateParams,
+  millis,
+  sameClient,
+  TOKEN_TABLES,
+  tokenFromRow,
+  tokenParams,
+} from './token-rows.js';
 import { bucketTtl, entryTtl, inactiveEntryTtl, remainingTtl, retainedTtl, rowTtl, type TtlPolicy } from './ttl.js';
 
 /** A row read for a conditional change: the row, its remaining TTL (0 = none) and its change id. */
@@ -477,6 +488,17 @@ export class CassandraStore implements TokenStore {
     this.#client = undefined;
     this.#connecting = undefined;
     if (client && this.#ownsClient) await client.shutdown().catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------------ counts (issue 13)
+
+  /** An estimate (`exact: false`): see {@link estimateTableRows}. Cassandra keeps no exact count. */
+  async count(kind: TokenKind, _now: number): Promise<TokenCount> {
+    return this.#operation('scan', async () => {
+      this.#assertKind(kind);
+      const consistency = this.#levels('scan').codes.read;
+      return estimateTableRows((query, params) => this.#execute(query, params, { consistency }), this.keyspace, TOKEN_TABLES[kind]);
+    });
   }
 
   // ================================================================== internals

@@ -57,6 +57,9 @@ export const CLIENT_COLUMNS = [
   'authorization_code_validity',
   'created_at',
   'updated_at',
+  // 006_client_policy.cql
+  'allowed_scopes',
+  'resource_server',
 ] as const;
 
 /** `null` becomes "unset" (the driver's `undefined`), so an INSERT writes no tombstone for it. */
@@ -227,6 +230,8 @@ export function clientParams(client: StoredClient, forUpdate = false): unknown[]
     validity('authorizationCodeValidity'),
     date(client.createdAt),
     date(client.updatedAt),
+    client.allowedScopes,
+    client.resourceServer,
   ];
 }
 
@@ -246,6 +251,8 @@ export function sameClient(a: StoredClient, b: StoredClient): boolean {
     a.name === b.name &&
     sameList(a.grantTypes, b.grantTypes) &&
     sameList(a.redirectUris, b.redirectUris) &&
+    sameList(a.allowedScopes, b.allowedScopes) &&
+    a.resourceServer === b.resourceServer &&
     validityKeys.every((key) => a.validity[key] === b.validity[key]) &&
     a.createdAt === b.createdAt &&
     a.updatedAt === b.updatedAt
@@ -270,6 +277,9 @@ export function clientFromRow(r: CassandraRow | undefined): StoredClient | null 
     name: text(r.name),
     grantTypes: list(r.grant_types),
     redirectUris: list(r.redirect_uris),
+    // Absent: a row written before 006_client_policy.cql, which allows no scope.
+    allowedScopes: list(r.allowed_scopes),
+    resourceServer: r.resource_server === true,
     validity,
     createdAt,
     updatedAt: millis(r.updated_at) ?? createdAt,

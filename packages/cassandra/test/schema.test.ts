@@ -5,7 +5,14 @@ describe('CQL schema files', () => {
   const files = readSchemaFiles(locateSchemaDirectory());
 
   it('are numbered files read in order, each recording itself in schema_migrations', () => {
-    expect(files.map((file) => file.version)).toEqual(['001_keyspace', '002_tokens', '003_clients', '004_lookups', '005_purge']);
+    expect(files.map((file) => file.version)).toEqual([
+      '001_keyspace',
+      '002_tokens',
+      '003_clients',
+      '004_lookups',
+      '005_purge',
+      '006_client_policy',
+    ]);
     for (const file of files)
       expect(file.statements.at(-1)).toContain(`INSERT INTO ${MIGRATIONS_TABLE} (version, applied_at) VALUES ('${file.version}'`);
   });
@@ -23,7 +30,8 @@ describe('CQL schema files', () => {
       "CREATE KEYSPACE IF NOT EXISTS tokens_eu WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 3} AND durable_writes = true",
     );
     expect(statements.some((statement) => /^USE /i.test(statement))).toBe(false);
-    for (const statement of statements.slice(1)) expect(statement).toMatch(/^(CREATE TABLE IF NOT EXISTS|INSERT INTO) tokens_eu\.\w+/);
+    for (const statement of statements.slice(1))
+      expect(statement).toMatch(/^(CREATE TABLE IF NOT EXISTS|INSERT INTO|ALTER TABLE) tokens_eu\.\w+/);
     expect(schemaStatements(files, 'ks', { class: 'SimpleStrategy', replicationFactor: 1 })[0]).toContain(
       "{'class': 'SimpleStrategy', 'replication_factor': 1}",
     );

@@ -5,6 +5,7 @@ import {
   isTokenStoreError,
   MAX_PURGE_INTERVAL_SECONDS,
   MAX_VALIDITY_SECONDS,
+  normalizeScopes,
   TokenService,
   type TokenServiceOptions,
 } from '@tokenstore/core';
@@ -40,6 +41,12 @@ export interface CliConfig {
   clients: ClientConfig[] | undefined;
   /** `undefined` when `TOKENSTORE_USERS` is unset. */
   users: UserConfig[] | undefined;
+  /** `TOKENSTORE_SCOPES`: scopes every client may request, on top of its own. Default none. */
+  scopes: string[];
+  /** `TOKENSTORE_ISSUER`: the issuer of the server's RFC 8414 metadata; unset = the URL it listens on. */
+  issuer: string | undefined;
+  /** `TOKENSTORE_METRICS_PORT`: `serve` exposes OpenTelemetry metrics for Prometheus there; unset = off. */
+  metricsPort: number | undefined;
   protection: ProtectionConfig;
   /** TokenService options from the environment (the store, clock and protector are added when the service is built). */
   service: Omit<TokenServiceOptions, 'store' | 'clock' | 'protector' | 'events'>;
@@ -55,6 +62,9 @@ export const CONFIG_VARIABLES = {
   host: 'HOST',
   clients: 'TOKENSTORE_CLIENTS',
   users: 'TOKENSTORE_USERS',
+  scopes: 'TOKENSTORE_SCOPES',
+  issuer: 'TOKENSTORE_ISSUER',
+  metricsPort: 'TOKENSTORE_METRICS_PORT',
   reuse: 'TOKENSTORE_REUSE',
   accessTokenValidity: 'TOKENSTORE_ACCESS_TOKEN_VALIDITY',
   userAccessTokenValidity: 'TOKENSTORE_USER_ACCESS_TOKEN_VALIDITY',
@@ -95,6 +105,11 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
     throw new ConfigError(C.host, `must be a host name or an IP address, got "${printable(host)}"`);
   const clients = readClients(env, readFile);
   const users = readUsers(env);
+  const scopes = readScopes(env);
+  const issuer = readIssuer(env);
+  const metricsPort = readInteger(env, C.metricsPort, { min: 1, max: 65535 });
+  if (metricsPort !== undefined && metricsPort === port)
+    throw new ConfigError(C.metricsPort, `must differ from ${C.port} (${port}): the metrics have their own listener`);
   const protection = readProtection(env, readFile);
 
   const accessValidity = readValidity(env, C.accessTokenValidity, MAX_VALIDITY_SECONDS);
@@ -133,7 +148,50 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
     throw new ConfigError(C.readCacheTtl, `a read cache only helps in front of a remote store; ${C.url} is memory:`);
   const readCache = readCacheTtl > 0 ? { ttlMs: readCacheTtl, maxEntries: readCacheMax ?? 10_000 } : undefined;
 
-  return { backend, host, port, clients, users, protection, service, readCache, migrateOnStart: readBoolean(env, C.migrate, false) };
+  return {
+    backend,
+    host,
+    port,
+    clients,
+    users,
+    scopes,
+    issuer,
+    metricsPort,
+    protection,
+    service,
+    readCache,
+    migrateOnStart: readBoolean(env, C.migrate, false),
+  };
+}
+
+/** `TOKENSTORE_SCOPES`: scope tokens separated by spaces or commas; `device_*` allows every `device_<id>`. */
+function readScopes(env: Environment): string[] {
+  const value = readString(env, C.scopes);
+  if (value === undefined) return [];
+  try {
+    return normalizeScopes(
+      C.scopes,
+      value.split(/[\s,]+/).filter((scope) => scope.length > 0),
+    );
+  } catch (error) {
+    throw new ConfigError(C.scopes, detailOf(error));
+  }
+}
+
+/** `TOKENSTORE_ISSUER`: an http(s) URL without query or fragment (RFC 8414 §2). */
+function readIssuer(env: Environment): string | undefined {
+  const value = readString(env, C.issuer);
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new ConfigError(C.issuer, `must be an absolute http(s) URL, got "${printable(value)}"`);
+  if (value.includes('?') || value.includes('#')) throw new ConfigError(C.issuer, 'must have no query and no fragment (RFC 8414 §2)');
+  return value;
 }
 
 /** `TOKENSTORE_URL`: `memory:` (default), a SQL URL (parseDatabaseUrl) or `cassandra://…` (parseCassandraUrl). */

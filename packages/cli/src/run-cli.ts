@@ -19,6 +19,9 @@ Configuration (environment):
   PORT, HOST                     where serve listens (8080, 127.0.0.1)
   TOKENSTORE_CLIENTS             "id:secret[:grant,grant] …" or the path of a JSON file
   TOKENSTORE_USERS               "user:password …" (development login, password grant)
+  TOKENSTORE_SCOPES              scopes every client may request besides its own (default none: scopes are denied unless allowed)
+  TOKENSTORE_ISSUER              serve: the issuer of /.well-known/oauth-authorization-server (default: the URL it listens on)
+  TOKENSTORE_METRICS_PORT        serve: OpenTelemetry metrics for Prometheus at http://HOST:<port>/metrics (default off)
   TOKENSTORE_PROTECTION          plain (default) | hash | encrypt; see TOKENSTORE_PEPPERS, TOKENSTORE_ENCRYPTION_KEYS, TOKENSTORE_PROTECTION_FALLBACK
   TOKENSTORE_REUSE, TOKENSTORE_PURGE_INTERVAL, TOKENSTORE_*_VALIDITY, … — see the README of @tokenstore/cli
 
@@ -72,7 +75,7 @@ function buildProgram(context: CommandContext, run: Run): Command {
   program
     .command('serve')
     .description(
-      'run the reference OAuth2 token service (POST /token, GET /authorize, POST /revoke, POST /introspect, GET /health) until SIGINT/SIGTERM',
+      'run the reference OAuth2 token service (POST /token, GET /authorize, POST /revoke, POST /introspect, GET /health, GET /.well-known/oauth-authorization-server) until SIGINT/SIGTERM',
     )
     .addHelpText(
       'after',

@@ -4,7 +4,8 @@ import type { RunningTokenServer, TokenServerOptions } from '@tokenstore/server'
 export type ServerLog = NonNullable<TokenServerOptions['log']>;
 
 /** Options of `startTokenServer` from `@tokenstore/server`, as `tokenstore serve` passes them. */
-export type StartTokenServerOptions = Required<Pick<TokenServerOptions, 'service' | 'users' | 'host' | 'port' | 'log'>>;
+export type StartTokenServerOptions = Required<Pick<TokenServerOptions, 'service' | 'users' | 'host' | 'port' | 'log'>> &
+  Pick<TokenServerOptions, 'model' | 'issuer'>;
 
 /** A running reference token service. */
 export type TokenServerHandle = RunningTokenServer;

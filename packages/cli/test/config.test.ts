@@ -113,8 +113,15 @@ describe('TOKENSTORE_CLIENTS as entries', () => {
     const other = `${SECRET}-other`;
     const { clients } = loadConfig({ TOKENSTORE_CLIENTS: `app:${SECRET}:client_credentials,refresh_token\n  web:${other}` });
     expect(clients).toEqual([
-      { clientId: 'app', clientSecret: SECRET, grants: ['client_credentials', 'refresh_token'], redirectUris: [] },
-      { clientId: 'web', clientSecret: other, grants: ['client_credentials'], redirectUris: [] },
+      {
+        clientId: 'app',
+        clientSecret: SECRET,
+        grants: ['client_credentials', 'refresh_token'],
+        redirectUris: [],
+        scopes: [],
+        resourceServer: false,
+      },
+      { clientId: 'web', clientSecret: other, grants: ['client_credentials'], redirectUris: [], scopes: [], resourceServer: false },
     ]);
   });
 
@@ -143,9 +150,13 @@ describe('TOKENSTORE_CLIENTS as a JSON file', () => {
         grants: ['authorization_code', 'refresh_token'],
         redirectUris: ['https://app.example/cb'],
         name: 'Web app',
+        scopes: ['profile', 'device_*'],
       },
       { clientId: 'svc', clientSecret: `${SECRET}2` },
+      { clientId: 'api', clientSecret: `${SECRET}3`, resourceServer: true },
     ]),
+    '/bad-flag.json': JSON.stringify([{ clientId: 'api', clientSecret: SECRET, resourceServer: 'yes' }]),
+    '/bad-scope.json': JSON.stringify([{ clientId: 'web', clientSecret: SECRET, scopes: ['not ok'] }]),
     '/bad.json': `[{"clientId": "web", "clientSecret": "${SECRET}",]`,
     '/object.json': '{}',
     '/unknown.json': JSON.stringify([{ clientId: 'web', clientSecret: SECRET, secret: SECRET }]),
@@ -167,8 +178,18 @@ describe('TOKENSTORE_CLIENTS as a JSON file', () => {
         grants: ['authorization_code', 'refresh_token'],
         redirectUris: ['https://app.example/cb'],
         name: 'Web app',
+        scopes: ['device_*', 'profile'],
+        resourceServer: false,
       },
-      { clientId: 'svc', clientSecret: `${SECRET}2`, grants: ['client_credentials'], redirectUris: [] },
+      { clientId: 'svc', clientSecret: `${SECRET}2`, grants: ['client_credentials'], redirectUris: [], scopes: [], resourceServer: false },
+      {
+        clientId: 'api',
+        clientSecret: `${SECRET}3`,
+        grants: ['client_credentials'],
+        redirectUris: [],
+        scopes: [],
+        resourceServer: true,
+      },
     ]);
   });
 
@@ -179,12 +200,51 @@ describe('TOKENSTORE_CLIENTS as a JSON file', () => {
     ['/unknown.json', /unknown field "secret"/],
     ['/fragment.json', /must not have a fragment/],
     ['/short.json', /client "web": the secret/],
+    ['/bad-scope.json', /client "web": scopes/],
+    ['/bad-flag.json', /client "api": resourceServer must be true or false/],
   ])('refuses %s naming TOKENSTORE_CLIENTS and never quoting a secret', (path, message) => {
     const error = configError({ TOKENSTORE_CLIENTS: path }, readFile);
     expect(error.variable).toBe('TOKENSTORE_CLIENTS');
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain(SECRET);
     expect(error.message).not.toContain('tiny-secret');
+  });
+});
+
+describe('TOKENSTORE_SCOPES', () => {
+  it('allows no scope to any client by default, and the listed scopes to every client when set', () => {
+    expect(loadConfig({}).scopes).toEqual([]);
+    expect(loadConfig({ TOKENSTORE_SCOPES: 'read write,device_*' }).scopes).toEqual(['device_*', 'read', 'write']);
+  });
+
+  it('refuses a malformed scope, naming the variable', () => {
+    const error = configError({ TOKENSTORE_SCOPES: 'read "quoted"' });
+    expect(error.variable).toBe('TOKENSTORE_SCOPES');
+  });
+});
+
+describe('TOKENSTORE_ISSUER', () => {
+  it('is unset by default (the server names itself by its URL), and read as the issuer of the metadata', () => {
+    expect(loadConfig({}).issuer).toBeUndefined();
+    expect(loadConfig({ TOKENSTORE_ISSUER: 'https://auth.example' }).issuer).toBe('https://auth.example');
+  });
+
+  it('refuses a value that is not an http(s) URL without query or fragment', () => {
+    for (const value of ['auth.example', 'https://auth.example/?a=1', 'https://auth.example/#x'])
+      expect(configError({ TOKENSTORE_ISSUER: value }).variable).toBe('TOKENSTORE_ISSUER');
+  });
+});
+
+describe('TOKENSTORE_METRICS_PORT', () => {
+  it('is off by default, and a port for the Prometheus scrape endpoint when set', () => {
+    expect(loadConfig({}).metricsPort).toBeUndefined();
+    expect(loadConfig({ TOKENSTORE_METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+  });
+
+  it('refuses a bad port, and the port of the service itself', () => {
+    expect(configError({ TOKENSTORE_METRICS_PORT: 'ninety' }).variable).toBe('TOKENSTORE_METRICS_PORT');
+    expect(configError({ TOKENSTORE_METRICS_PORT: '0' }).variable).toBe('TOKENSTORE_METRICS_PORT');
+    expect(configError({ TOKENSTORE_METRICS_PORT: '8080' }).variable).toBe('TOKENSTORE_METRICS_PORT');
   });
 });
 

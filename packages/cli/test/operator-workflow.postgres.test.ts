@@ -42,7 +42,12 @@ describe.skipIf(!SERVER_URL)('operator workflow on PostgreSQL: migrate, stats, p
   it('migrate applies the schema, then has nothing left to do', async () => {
     const first = await run(['migrate', '--json']);
     expect(first.code).toBe(0);
-    expect((JSON.parse(first.stdout) as MigrateReport).applied).toEqual(['001_tokens.sql', '002_audit.sql']);
+    expect((JSON.parse(first.stdout) as MigrateReport).applied).toEqual([
+      '001_tokens.sql',
+      '002_audit.sql',
+      '003_client_policy.sql',
+      '004_count_index.sql',
+    ]);
     const second = await run(['migrate', '--json']);
     expect((JSON.parse(second.stdout) as MigrateReport).applied).toEqual([]);
   });

@@ -60,6 +60,20 @@ describe('tokenstore stats', () => {
     expect(report.tokens.authorizationCode).toMatchObject({ ACTIVE: 0, EXPIRED: 1 });
   });
 
+  it('counts tokens through the store’s count primitive, without scanning a token table', async () => {
+    await seed(f.service);
+    const scanned: string[] = [];
+    const scan = f.store.scan.bind(f.store);
+    f.store.scan = (async (kind: string, request: Parameters<typeof scan>[1]) => {
+      scanned.push(kind);
+      return scan(kind as never, request);
+    }) as typeof f.store.scan;
+    const report = JSON.parse((await f.run(['stats', '--json'])).stdout) as StatsReport;
+    expect(report.tokens.accessToken).toEqual({ ACTIVE: 5, INACTIVE: 0, REVOKED: 1, EXPIRED: 0, total: 6, neverExpires: 1 });
+    expect(report.exact).toBe(true);
+    expect(scanned.filter((kind) => kind !== 'client')).toEqual([]);
+  });
+
   it('prints a table without --json', async () => {
     await seed(f.service);
     const { code, stdout } = await f.run(['stats']);
@@ -81,7 +95,9 @@ describe('tokenstore purge', () => {
     const report = JSON.parse((await f.run(['purge', '--json'])).stdout) as PurgeReport;
     expect(report).toMatchObject({
       total: 0,
-      counted: 0,
+      // From the store's count: retired rows (the revoked grant's two) and rows past expiry, an upper
+      // bound of what purge deletes (these two are still inside their retention window).
+      counted: 2,
       backlog: false,
       removed: { accessToken: 0, refreshToken: 0, authorizationCode: 0 },
     });
@@ -97,7 +113,7 @@ describe('tokenstore purge', () => {
       backend: 'cache',
       removed: { accessToken: 3, refreshToken: 0, authorizationCode: 1 },
       total: 4,
-      counted: 4,
+      counted: 6,
       backlog: false,
     });
     expect(report.runs).toBeGreaterThanOrEqual(1);
@@ -126,6 +142,22 @@ describe('tokenstore purge', () => {
     expect(report.total).toBe(4);
     expect(report.counted).toBeNull();
     expect(report.batches).toBeGreaterThanOrEqual(4);
+  });
+
+  it('takes its progress total from the store’s count primitive, without a counting scan', async () => {
+    await seed(f.service);
+    f.clock.advanceSeconds(2 * HOUR);
+    const scanned: string[] = [];
+    const scan = f.store.scan.bind(f.store);
+    f.store.scan = (async (kind: string, request: Parameters<typeof scan>[1]) => {
+      scanned.push(kind);
+      return scan(kind as never, request);
+    }) as typeof f.store.scan;
+    const report = JSON.parse((await f.run(['purge', '--json'])).stdout) as PurgeReport;
+    expect(report.total).toBe(4);
+    // Retired rows and ACTIVE rows past expiry: an upper bound of what purge may delete.
+    expect(report.counted).toBeGreaterThanOrEqual(report.total);
+    expect(scanned).toEqual([]);
   });
 
   it('prints a table without --json', async () => {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { CacheStore } from '@tokenstore/cache';
 import { describe, expect, it } from 'vitest';
 import type { StartTokenServer, StartTokenServerOptions } from '../src/index.js';
@@ -24,6 +25,15 @@ function stubServer() {
   return { start, calls, closed: () => closed };
 }
 
+/** A port nothing listens on right now (the metrics port must be a fixed one). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** A store that survives the command closing it, like a database across restarts. */
 function persistentStore(): CacheStore {
   const store = new CacheStore();
@@ -32,13 +42,19 @@ function persistentStore(): CacheStore {
 }
 
 /** Runs `serve` until the stub server has started, then stops it as SIGTERM would. */
-async function serveOnce(env: Record<string, string>, store: CacheStore | undefined, server = stubServer()) {
+async function serveOnce(
+  env: Record<string, string>,
+  store: CacheStore | undefined,
+  server = stubServer(),
+  readFile?: (path: string) => string,
+) {
   const controller = new AbortController();
   const running = cli(['serve'], {
     env,
     signal: controller.signal,
     startTokenServer: server.start,
     ...(store ? { openStore: async () => store } : {}),
+    ...(readFile ? { readFile } : {}),
   });
   const started = await Promise.race([until(() => server.calls.at(-1), 'the server to start'), running.then((result) => result)]);
   if ('code' in started) throw new Error(`serve ended early with ${started.code}: ${started.stderr}`);
@@ -65,8 +81,12 @@ describe('tokenstore serve', () => {
       'password',
       'refresh_token',
     ]);
+    // Scopes are denied unless allowed: the demo client may ask for the scopes its curl lines use.
+    expect((await options.service.getClient('demo-client'))?.allowedScopes).toEqual(['read', 'write']);
     expect(stdout).toContain('listening on http://127.0.0.1:40123');
-    expect(stdout).toContain(`curl -s -w '\\n' -u 'demo-client:${secret}' -d grant_type=client_credentials http://127.0.0.1:40123/token`);
+    expect(stdout).toContain(
+      `curl -s -w '\\n' -u 'demo-client:${secret}' -d grant_type=client_credentials -d scope=read http://127.0.0.1:40123/token`,
+    );
     expect(stdout).toContain(`-d grant_type=password -d username=demo -d 'password=${password}'`);
     expect(stdout).toMatch(/--data-urlencode "token=\$TOKEN" http:\/\/127\.0\.0\.1:40123\/introspect/);
     expect(stdout).toMatch(/--data-urlencode "token=\$TOKEN" http:\/\/127\.0\.0\.1:40123\/revoke/);
@@ -106,6 +126,78 @@ describe('tokenstore serve', () => {
     expect(third.code).toBe(0);
     expect(third.stderr).not.toContain('client "app"');
     expect((await third.options.service.getClient('app'))?.updatedAt).toBe((await second.options.service.getClient('app'))?.updatedAt);
+  });
+
+  it('passes TOKENSTORE_SCOPES to the server as the global allow-list, and registers each client with its own scopes', async () => {
+    const files: Record<string, string> = {
+      '/clients.json': JSON.stringify([{ clientId: 'app', clientSecret: SECRET_A, scopes: ['orders'] }]),
+    };
+    const store = persistentStore();
+    const readFile = (path: string) => files[path]!;
+    const { code, options } = await serveOnce(
+      { TOKENSTORE_CLIENTS: '/clients.json', TOKENSTORE_SCOPES: 'public' },
+      store,
+      stubServer(),
+      readFile,
+    );
+    expect(code).toBe(0);
+    expect(options.model?.scopes?.allowed).toEqual(['public']);
+    expect((await options.service.getClient('app'))?.allowedScopes).toEqual(['orders']);
+    // A restart with other scopes brings the stored client in line.
+    files['/clients.json'] = JSON.stringify([{ clientId: 'app', clientSecret: SECRET_A, scopes: ['orders', 'refunds'] }]);
+    const again = await serveOnce({ TOKENSTORE_CLIENTS: '/clients.json' }, store, stubServer(), readFile);
+    expect(again.stderr).toContain('client "app" updated');
+    expect((await again.options.service.getClient('app'))?.allowedScopes).toEqual(['orders', 'refunds']);
+  });
+
+  it('registers a client marked resourceServer in the clients file as a resource server (it may introspect every token)', async () => {
+    const files: Record<string, string> = {
+      '/clients.json': JSON.stringify([
+        { clientId: 'api', clientSecret: SECRET_A, resourceServer: true },
+        { clientId: 'app', clientSecret: SECRET_B },
+      ]),
+    };
+    const store = persistentStore();
+    const readFile = (path: string) => files[path]!;
+    const { options } = await serveOnce({ TOKENSTORE_CLIENTS: '/clients.json' }, store, stubServer(), readFile);
+    expect((await options.service.getClient('api'))?.resourceServer).toBe(true);
+    expect((await options.service.getClient('app'))?.resourceServer).toBe(false);
+    files['/clients.json'] = JSON.stringify([{ clientId: 'api', clientSecret: SECRET_A }]);
+    const again = await serveOnce({ TOKENSTORE_CLIENTS: '/clients.json' }, store, stubServer(), readFile);
+    expect(again.stderr).toContain('client "api" updated');
+    expect((await again.options.service.getClient('api'))?.resourceServer).toBe(false);
+  });
+
+  it('passes TOKENSTORE_ISSUER to the server (the issuer of /.well-known/oauth-authorization-server)', async () => {
+    const { options } = await serveOnce({ TOKENSTORE_ISSUER: 'https://auth.example' }, persistentStore());
+    expect(options.issuer).toBe('https://auth.example');
+  });
+
+  it('exposes OpenTelemetry metrics for Prometheus on TOKENSTORE_METRICS_PORT while it runs', async () => {
+    const port = await freePort();
+    const server = stubServer();
+    const controller = new AbortController();
+    const running = cli(['serve'], {
+      env: { TOKENSTORE_METRICS_PORT: String(port), TOKENSTORE_CLIENTS: `app:${SECRET_A}` },
+      signal: controller.signal,
+      startTokenServer: server.start,
+      openStore: async () => persistentStore(),
+    });
+    const options = await until(() => server.calls.at(-1), 'the server to start');
+    const issued = await options.service.issueAccessToken({ consumerKey: 'app' });
+    await options.service.validateAccessToken(issued.accessToken);
+    const scrape = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scrape.status).toBe(200);
+    const text = await scrape.text();
+    expect(text).toMatch(/^tokenstore_token_issued\S*\{[^}]*tokenstore_grant_type="client_credentials"[^}]*\} 1$/m);
+    expect(text).toMatch(/^tokenstore_token_validations\S*\{[^}]*tokenstore_validation_result="valid"[^}]*\} 1$/m);
+    expect(text).not.toContain(issued.accessToken);
+    controller.abort();
+    const result = await running;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`metrics:    http://127.0.0.1:${port}/metrics`);
+    // Stopped with the service: the port is free again.
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 
   it('never prints a configured secret', async () => {

@@ -9,6 +9,7 @@ import { badInputTests } from './suites/bad-input.js';
 import { clientTests } from './suites/clients.js';
 import { authorizationCodeTests } from './suites/codes.js';
 import { concurrencyTests } from './suites/concurrency.js';
+import { countTests } from './suites/counts.js';
 import { interleavingTests } from './suites/interleavings/index.js';
 import { purgeTests } from './suites/purge.js';
 import { refreshRotationTests } from './suites/refresh.js';
@@ -46,6 +47,7 @@ export const CONFORMANCE_TOPICS = {
   concurrency: concurrencyTests,
   interleavings: interleavingTests,
   storePrimitives: storePrimitiveTests,
+  counts: countTests,
   badInput: badInputTests,
   storage: storageInspectionTests,
   // Only in the first mode of a run (it decides itself); before secrecy, whose sweep then covers it.

@@ -87,6 +87,8 @@ export function clientRow(now: number, overrides: Partial<StoredClient> = {}): S
     name: 'Test client',
     grantTypes: ['client_credentials'],
     redirectUris: ['https://client.example.com/cb'],
+    allowedScopes: [],
+    resourceServer: false,
     validity: {},
     createdAt: now,
     updatedAt: now,

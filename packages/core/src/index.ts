@@ -1,6 +1,8 @@
 export * from './clock.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './metrics/instrument.js';
+export { METRIC } from './metrics/names.js';
 export * from './protection/aes-gcm-cipher.js';
 export * from './protection/create-protector.js';
 export * from './protection/encrypt-protector.js';
@@ -19,6 +21,7 @@ export type { ValueCipher } from './protection/value-cipher.js';
 export * from './purge/purger.js';
 export * from './service/options.js';
 export * from './service/requests.js';
+export * from './service/scope-policy.js';
 export * from './service/token-service.js';
 export {
   computeReuseKey,

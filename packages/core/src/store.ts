@@ -196,6 +196,28 @@ export interface TokenStore {
 
   /** Releases connections and timers. Further calls throw a `Closed` error. */
   close(): Promise<void>;
+
+  // ---------------------------------------------------------------- counts (issue 13)
+
+  /**
+   * Optional: the rows of `kind` by stored state, without reading them (SQL: indexes; memory: its
+   * tables), or an estimate labelled `exact: false` where counting is itself a scan (Cassandra).
+   * `now` decides which ACTIVE rows are past their expiry. Callers without it scan.
+   */
+  count?(kind: TokenKind, now: number): Promise<TokenCount>;
+}
+
+/** What {@link TokenStore.count} answers. */
+export interface TokenCount {
+  /** `true`: counted now; `false`: an estimate of `total` only (the breakdown is then `null`). */
+  exact: boolean;
+  total: number;
+  /** Rows by *stored* state. */
+  byState: Record<TokenState, number> | null;
+  /** ACTIVE rows whose expiry has passed at `now` (included in `byState.ACTIVE`). */
+  activeExpired: number | null;
+  /** Rows issued with a negative validity (no expiry). */
+  neverExpires: number | null;
 }
 
 export type { StoredAccessToken, StoredAuthorizationCode, StoredClient, StoredRefreshToken };

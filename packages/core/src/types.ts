@@ -111,6 +111,13 @@ export interface StoredClient {
   name: string | null;
   grantTypes: string[];
   redirectUris: string[];
+  /**
+   * The scopes this client may request (normalised: unique, sorted); `device_*` stands for every
+   * `device_<id>` scope. Empty: none (scopes are denied unless allowed).
+   */
+  allowedScopes: string[];
+  /** A resource server may introspect every client's tokens; any other client only its own. */
+  resourceServer: boolean;
   validity: ValidityOverrides;
   createdAt: number;
   updatedAt: number;

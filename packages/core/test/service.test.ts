@@ -275,6 +275,9 @@ describe('clients', () => {
       name: 'Billing',
       grantTypes: ['client_credentials'],
       redirectUris: [],
+      // Scopes are denied unless allowed; introspection of other clients' tokens only when asked for.
+      allowedScopes: [],
+      resourceServer: false,
       validity: {},
       createdAt: T0,
       updatedAt: T0,

@@ -1,6 +1,7 @@
 export { toOAuthError } from './errors.js';
 export {
   type AuthenticateUser,
+  DEFAULT_GRANTS,
   type ResolvedModelOptions,
   resolveModelOptions,
   type ScopePolicy,

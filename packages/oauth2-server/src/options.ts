@@ -24,13 +24,16 @@ export type AuthenticateUser = (
 /** Which scopes clients may ask for. */
 export interface ScopePolicy {
   /**
-   * The scopes a client may request: a list, or a function deciding per scope, client and user.
-   * Default: any well-formed scope (RFC 6749 §3.3 scope-token).
+   * Scopes every client may request, on top of each client's registered `allowedScopes`: a list
+   * (`device_*` in it allows every `device_<id>`), or a function deciding per scope, client and user
+   * (asked only for scopes the client's own list does not allow). Default: none — a scope neither
+   * the client nor this option allows is `invalid_scope`.
    */
   allowed?: readonly string[] | ((scope: string, client: OAuth2Server.Client, user: OAuth2Server.User) => boolean);
   /**
-   * Also accept any `device_<id>` scope, whatever `allowed` says. `device_` scopes are ordinary scopes
-   * to tokenstore's reuse policy, which is what gives each device its own token. Default true.
+   * Also accept any `device_<id>` scope for every client, whatever `allowed` says. `device_` scopes
+   * are ordinary scopes to tokenstore's reuse policy, which is what gives each device its own token.
+   * Default false: a client allows device scopes by listing `device_*` in its `allowedScopes`.
    */
   deviceScopes?: boolean;
   /** Granted when a request names no scope. Default: none. */
@@ -51,8 +54,10 @@ export interface TokenStoreModelOptions {
   /** Which scopes may be requested. */
   scopes?: ScopePolicy;
   /**
-   * Grant types of a client registered without `grantTypes`. Default: all four
-   * (`authorization_code`, `client_credentials`, `password`, `refresh_token`).
+   * Grant types of a client registered without `grantTypes` (a client registered with some gets
+   * exactly those). Default: `client_credentials` only. The password grant must be asked for
+   * explicitly, here or in the client's registration: RFC 9700 §2.4 says it must not be used (the
+   * client sees the user's password, and it cannot carry multi-factor or federated login).
    */
   defaultGrants?: readonly string[];
   /**
@@ -90,6 +95,9 @@ export interface ResolvedModelOptions {
 /** The four grants the framework implements. */
 export const SUPPORTED_GRANTS: readonly string[] = ['authorization_code', 'client_credentials', 'password', 'refresh_token'];
 
+/** Grants of a client registered without any: the one that involves no user (so never `password`). */
+export const DEFAULT_GRANTS: readonly string[] = ['client_credentials'];
+
 const KNOWN_OPTIONS = [
   'service',
   'authenticateUser',
@@ -125,14 +133,14 @@ export function resolveModelOptions(options: TokenStoreModelOptions): ResolvedMo
     wellFormedScopes('scopes.allowed', allowed);
   }
   const defaultScopes = wellFormedScopes('scopes.defaults', scopes.defaults ?? []);
-  const defaultGrants = options.defaultGrants ?? SUPPORTED_GRANTS;
+  const defaultGrants = options.defaultGrants ?? DEFAULT_GRANTS;
   if (!Array.isArray(defaultGrants) || defaultGrants.some((grant) => typeof grant !== 'string' || grant.length === 0))
     throw new MisconfigurationError('defaultGrants', 'must be a list of grant type names');
   return {
     service,
     authenticateUser: options.authenticateUser,
     allowedScopes: allowed === undefined ? undefined : typeof allowed === 'function' ? allowed : [...allowed],
-    deviceScopes: booleanOption('scopes.deviceScopes', scopes.deviceScopes, true),
+    deviceScopes: booleanOption('scopes.deviceScopes', scopes.deviceScopes, false),
     defaultScopes,
     defaultGrants: [...defaultGrants],
     allowPublicClients: booleanOption('allowPublicClients', options.allowPublicClients, false),

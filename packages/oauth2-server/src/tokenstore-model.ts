@@ -1,5 +1,14 @@
 import type OAuth2Server from '@node-oauth/oauth2-server';
-import { type IssuedTokens, normalizeScopes, type TokenService, TokenState, UserType, unlessInvalidInput } from '@tokenstore/core';
+import {
+  type IssuedTokens,
+  isDeviceScope,
+  isScopeAllowed,
+  normalizeScopes,
+  type TokenService,
+  TokenState,
+  UserType,
+  unlessInvalidInput,
+} from '@tokenstore/core';
 import { toOAuthError } from './errors.js';
 import { type ResolvedModelOptions, resolveModelOptions, type TokenStoreModelOptions, type TokenStoreUser } from './options.js';
 import { isAllowedRedirectUri } from './redirect-uris.js';
@@ -75,6 +84,8 @@ export class TokenStoreModel
         name: info.name,
         grants: info.grantTypes.length > 0 ? info.grantTypes : [...this.options.defaultGrants],
         redirectUris: info.redirectUris,
+        allowedScopes: info.allowedScopes,
+        resourceServer: info.resourceServer,
       };
     });
   }
@@ -300,9 +311,11 @@ export class TokenStoreModel
   // ---------------------------------------------------------------- scopes and redirect URIs
 
   /**
-   * The requested scopes (or `scopes.defaults` when none was requested) when every one is allowed by
-   * `scopes.allowed`, `device_*` scopes included when `scopes.deviceScopes` is on; `false` otherwise
-   * (the framework answers `invalid_scope`).
+   * The requested scopes (or `scopes.defaults` when none was requested) when every one is allowed;
+   * `false` otherwise (the framework answers `invalid_scope`). Denied unless allowed: a scope must be
+   * in the client's registered `allowedScopes` (where `device_*` allows every `device_<id>`), or in
+   * the global `scopes.allowed` list or function, or be a `device_<id>` scope while
+   * `scopes.deviceScopes` is on. With nothing configured no scope is granted.
    */
   async validateScope(user: User, client: Client, scope?: string[] | string): Promise<string[] | false> {
     const requested = scope === undefined || scope === null || scope.length === 0 ? this.options.defaultScopes : scope;
@@ -312,13 +325,24 @@ export class TokenStoreModel
     } catch {
       return false;
     }
+    if (scopes.length === 0) return scopes;
+    const own = await this.#allowedScopesOf(client);
     const allowed = this.options.allowedScopes;
     const ok = scopes.every((s) => {
-      if (this.options.deviceScopes && /^device_./.test(s)) return true;
-      if (allowed === undefined) return true;
-      return typeof allowed === 'function' ? allowed(s, client, user) === true : allowed.includes(s);
+      if (isScopeAllowed(s, own)) return true;
+      if (this.options.deviceScopes && isDeviceScope(s)) return true;
+      if (allowed === undefined) return false;
+      return typeof allowed === 'function' ? allowed(s, client, user) === true : isScopeAllowed(s, allowed);
     });
     return ok ? scopes : false;
+  }
+
+  /** The client's registered allow-list: from the object `getClient` built, else from the service. */
+  async #allowedScopesOf(client: Client): Promise<readonly string[]> {
+    if (Array.isArray(client?.allowedScopes)) return client.allowedScopes as string[];
+    if (typeof client?.id !== 'string') return [];
+    const info = await this.#translate(() => this.#clientInfo(client.id));
+    return info?.allowedScopes ?? [];
   }
 
   /**

@@ -62,7 +62,7 @@ describe('token reuse and device_ scopes (TokenService policy through the framew
   });
 
   it('gives each device its own token through device_ scopes', async () => {
-    const f = await frameworkFixture({ service: { reuseTokens: true }, model: { scopes: { allowed: ['read'] } } });
+    const f = await frameworkFixture({ service: { reuseTokens: true }, client: { allowedScopes: ['read', 'device_*'] } });
     const ipad = await f.token({ grant_type: 'password', username: 'alice', password: 'wonderland', scope: 'read device_ipad' });
     const phone = await f.token({ grant_type: 'password', username: 'alice', password: 'wonderland', scope: 'read device_phone' });
     const ipadAgain = await f.token({ grant_type: 'password', username: 'alice', password: 'wonderland', scope: 'device_ipad read' });
@@ -192,7 +192,11 @@ describe('authorization code with PKCE', () => {
 
   it('refuses a code presented by another client, without revoking anything', async () => {
     const f = await frameworkFixture();
-    const other = await f.service.registerClient({ consumerSecret: SECRET, redirectUris: [REDIRECT_URI] });
+    const other = await f.service.registerClient({
+      consumerSecret: SECRET,
+      redirectUris: [REDIRECT_URI],
+      grantTypes: ['authorization_code'],
+    });
     const { verifier, challenge } = pkcePair();
     const code = await codeFor(f, challenge);
     const stolen = await f.token(
@@ -290,7 +294,7 @@ describe('refresh tokens: rotation and reuse detection', () => {
 
   it('refuses another client’s refresh token, an expired one and a revoked one', async () => {
     const { f, refreshToken } = await passwordTokens();
-    const other = await f.service.registerClient({ consumerSecret: SECRET });
+    const other = await f.service.registerClient({ consumerSecret: SECRET, grantTypes: ['refresh_token'] });
     const stolen = await f.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, { form: [other.consumerKey, SECRET] });
     expect(stolen).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     expect(await f.service.inspectRefreshToken(refreshToken)).toMatchObject({ state: TokenState.Active });

@@ -14,18 +14,59 @@ import { describe, expect, it } from 'vitest';
 import { countRows, frameworkFixture, pkcePair, REDIRECT_URI, SECRET } from './support/framework.js';
 
 describe('scope validation', () => {
-  it('grants only allowed scopes (invalid_scope otherwise, nothing stored), device_ scopes always', async () => {
-    const f = await frameworkFixture({ model: { scopes: { allowed: ['read', 'write'] } } });
+  it('denies every scope by default: a client registered without allowed scopes gets invalid_scope, nothing stored', async () => {
+    const f = await frameworkFixture({ client: { allowedScopes: [] } });
     const before = await countRows(f.store);
+    const admin = await f.token({ grant_type: 'password', username: 'alice', password: 'wonderland', scope: 'admin' });
+    expect(admin).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+    expect((await f.token({ grant_type: 'client_credentials', scope: 'read' })).body.error).toBe('invalid_scope');
+    expect((await f.token({ grant_type: 'client_credentials', scope: 'device_kiosk-7' })).body.error).toBe('invalid_scope');
+    expect(await countRows(f.store)).toBe(before);
+    // Asking for no scope is not asking for one: the token carries none.
+    const none = await f.token({ grant_type: 'client_credentials' });
+    expect(none.status).toBe(200);
+    expect(none.body.scope).toBeUndefined();
+  });
+
+  it('grants a client the scopes it was registered with, plus the globally allowed ones, and nothing else', async () => {
+    const f = await frameworkFixture({ client: { allowedScopes: ['read'] }, model: { scopes: { allowed: ['public'] } } });
+    expect(await f.token({ grant_type: 'client_credentials', scope: 'read public' })).toMatchObject({
+      status: 200,
+      body: { scope: 'public read' },
+    });
     const refused = await f.token({ grant_type: 'client_credentials', scope: 'read admin' });
     expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
-    expect(await countRows(f.store)).toBe(before);
+    const other = await f.service.registerClient({ consumerSecret: SECRET, grantTypes: ['client_credentials'], allowedScopes: ['write'] });
+    const answer = await f.token({ grant_type: 'client_credentials', scope: 'read' }, { form: [other.consumerKey, SECRET] });
+    expect(answer.body.error).toBe('invalid_scope');
+  });
+
+  it('accepts any device_<id> scope only for a client that allows device_* (WSO2 device scopes)', async () => {
+    const f = await frameworkFixture({ client: { allowedScopes: ['read', 'device_*'] } });
+    expect(await f.token({ grant_type: 'client_credentials', scope: 'read device_kiosk-7' })).toMatchObject({
+      status: 200,
+      body: { scope: 'device_kiosk-7 read' },
+    });
+    // device_ alone names no device.
+    expect((await f.token({ grant_type: 'client_credentials', scope: 'device_' })).body.error).toBe('invalid_scope');
+    const plain = await f.service.registerClient({ consumerSecret: SECRET, grantTypes: ['client_credentials'], allowedScopes: ['read'] });
+    const refused = await f.token({ grant_type: 'client_credentials', scope: 'device_kiosk-7' }, { form: [plain.consumerKey, SECRET] });
+    expect(refused.body.error).toBe('invalid_scope');
+  });
+
+  it('grants only globally allowed scopes to a client without its own, device_ scopes when deviceScopes is on', async () => {
+    const f = await frameworkFixture({
+      client: { allowedScopes: [] },
+      model: { scopes: { allowed: ['read', 'write'], deviceScopes: true } },
+    });
+    const refused = await f.token({ grant_type: 'client_credentials', scope: 'read admin' });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
     const device = await f.token({ grant_type: 'client_credentials', scope: 'read device_kiosk-7' });
     expect(device).toMatchObject({ status: 200, body: { scope: 'device_kiosk-7 read' } });
   });
 
-  it('refuses device_ scopes when deviceScopes is off and they are not allowed', async () => {
-    const f = await frameworkFixture({ model: { scopes: { allowed: ['read'], deviceScopes: false } } });
+  it('refuses device_ scopes by default (deviceScopes off, no device_* allowed)', async () => {
+    const f = await frameworkFixture({ client: { allowedScopes: [] }, model: { scopes: { allowed: ['read'] } } });
     expect((await f.token({ grant_type: 'client_credentials', scope: 'device_x' })).body.error).toBe('invalid_scope');
   });
 
@@ -190,7 +231,25 @@ describe('options', () => {
     expect((error as MisconfigurationError).field).toBe(field);
   });
 
-  it('reports a client registered without grant types with the default grants, and the registered ones otherwise', async () => {
+  it('gives a client registered without grant types client_credentials only: no password grant unless asked for (RFC 9700 §2.4)', async () => {
+    const f = await frameworkFixture();
+    const bare = await f.service.registerClient({ consumerSecret: SECRET, allowedScopes: ['read'] });
+    expect(await f.model.getClient(bare.consumerKey, SECRET)).toMatchObject({ grants: ['client_credentials'] });
+    const before = await countRows(f.store);
+    const password = await f.token(
+      { grant_type: 'password', username: 'alice', password: 'wonderland' },
+      { form: [bare.consumerKey, SECRET] },
+    );
+    expect(password).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+    expect(await countRows(f.store)).toBe(before);
+    const cc = await f.token({ grant_type: 'client_credentials', scope: 'read' }, { form: [bare.consumerKey, SECRET] });
+    expect(cc.status).toBe(200);
+    // Asked for explicitly, through the option, it is granted.
+    const permissive = new TokenStoreModel({ service: f.service, defaultGrants: ['client_credentials', 'password'] });
+    expect(await permissive.getClient(bare.consumerKey, SECRET)).toMatchObject({ grants: ['client_credentials', 'password'] });
+  });
+
+  it('reports a client with exactly the grants it was registered with', async () => {
     const f = await frameworkFixture();
     expect(await f.model.getClient(f.clientId, SECRET)).toMatchObject({
       id: f.clientId,

@@ -16,7 +16,10 @@ import {
   type StoredAccessToken,
   type StoredClient,
   type StoredRowByKind,
+  TOKEN_STATES,
+  type TokenCount,
   type TokenKind,
+  type TokenState,
   type TokenStore,
   TokenStoreError,
 } from '@tokenstore/core';
@@ -278,6 +281,24 @@ export class SqlStore implements TokenStore {
   }
 
   /** Closes the pool when the store created it (from a URL); an injected pool stays its owner's. */
+  /** Exact, from the state index (no table scan): rows by state, ACTIVE past expiry, never expiring. */
+  async count(kind: TokenKind, now: number): Promise<TokenCount> {
+    this.#assertOpen();
+    const statements = this.statements.tokens[kind].count;
+    const byState = Object.fromEntries(TOKEN_STATES.map((state) => [state, 0])) as Record<TokenState, number>;
+    let total = 0;
+    for (const row of (await this.#sql.run(statements.byState.bind({}))).rows) {
+      const state = String(row.state) as TokenState;
+      const rows = toNumber(row.row_count);
+      total += rows;
+      if (Object.hasOwn(byState, state)) byState[state] += rows;
+    }
+    const single = async (statement: SqlStatement) => toNumber((await this.#sql.run(statement)).rows[0]?.row_count ?? 0);
+    const activeExpired = await single(statements.activeExpired.bind({ now }));
+    const neverExpires = await single(statements.neverExpires.bind({}));
+    return { exact: true, total, byState, activeExpired, neverExpires };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -141,6 +141,17 @@ export function declaredColumns(statements: readonly string[]): Map<string, Map<
   const tables = new Map<string, Map<string, string>>();
   for (const statement of statements) {
     const code = statement.replace(/--[^\n]*/g, '');
+    const altered = /ALTER TABLE (\w+)\s+ADD\b/i.exec(code);
+    if (altered) {
+      // ALTER TABLE t ADD [COLUMN] [IF NOT EXISTS] c type, … (a later migration adding columns).
+      const columns = tables.get(altered[1]!.toLowerCase()) ?? new Map<string, string>();
+      for (const line of code.slice(altered.index + altered[0].length).split('\n')) {
+        const column = /^\s*(?:ADD\s+)?(?:COLUMN\s+)?(?:IF NOT EXISTS\s+)?\(?\s*(\w+)\s+(\w+(?:\([^)]*\))?)/i.exec(line);
+        if (column && !/^(CONSTRAINT|PRIMARY|GENERATED)$/i.test(column[1]!)) columns.set(column[1]!.toLowerCase(), column[2]!);
+      }
+      tables.set(altered[1]!.toLowerCase(), columns);
+      continue;
+    }
     const header = /CREATE TABLE (\w+) \(/i.exec(code);
     if (!header) continue;
     const columns = new Map<string, string>();

@@ -32,7 +32,12 @@ import {
 const dialect = new Db2Dialect();
 const statements = catalogStatements(dialect);
 const runner = [...runnerStatements(dialect), { name: 'migrationLock.prepare', sql: dialect.migrationLock.prepare }];
-const schema = [...schemaStatements('db2', '001_tokens.sql'), ...schemaStatements('db2', '002_audit.sql')];
+const schema = [
+  ...schemaStatements('db2', '001_tokens.sql'),
+  ...schemaStatements('db2', '002_audit.sql'),
+  ...schemaStatements('db2', '003_client_policy.sql'),
+  ...schemaStatements('db2', '004_count_index.sql'),
+];
 
 /**
  * node-sql-parser's `db2` grammar is small: it knows neither `?` markers (rewritten to `:pN`,
@@ -213,7 +218,7 @@ describe('DB2 schema files', () => {
       `CREATE UNIQUE INDEX ${ACTIVE_REUSE_INDEX}\n  ON ${TOKEN_TABLES.accessToken} (active_reuse_key) EXCLUDE NULL KEYS`,
     );
     for (const table of Object.values(TOKEN_TABLES))
-      for (const suffix of ['row_id', 'user', 'consumer', 'grant', 'expires_at', 'retired'])
+      for (const suffix of ['row_id', 'user', 'consumer', 'grant', 'expires_at', 'retired', 'state'])
         expect(indexes.get(`${table}_${suffix}`)).toBe(table);
   });
 

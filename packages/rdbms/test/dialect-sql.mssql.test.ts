@@ -40,7 +40,12 @@ const mssql = (await import('mssql' as string)).default as MssqlModule;
 const dialect = new MssqlDialect();
 const statements = catalogStatements(dialect);
 const runner = runnerStatements(dialect);
-const schema = [...schemaStatements('mssql', '001_tokens.sql'), ...schemaStatements('mssql', '002_audit.sql')];
+const schema = [
+  ...schemaStatements('mssql', '001_tokens.sql'),
+  ...schemaStatements('mssql', '002_audit.sql'),
+  ...schemaStatements('mssql', '003_client_policy.sql'),
+  ...schemaStatements('mssql', '004_count_index.sql'),
+];
 
 /**
  * node-sql-parser's TransactSQL grammar parses most of what the dialect generates. What it lacks:
@@ -178,7 +183,7 @@ describe('SQL Server schema files', () => {
 
   it('index every lookup of every token table', () => {
     for (const table of Object.values(TOKEN_TABLES)) {
-      for (const suffix of ['row_id', 'user', 'consumer', 'grant', 'expires_at', 'retired'])
+      for (const suffix of ['row_id', 'user', 'consumer', 'grant', 'expires_at', 'retired', 'state'])
         expect(indexes.get(`${table}_${suffix}`)).toBe(table);
     }
     expect(indexes.get(ACTIVE_REUSE_INDEX)).toBe(TOKEN_TABLES.accessToken);

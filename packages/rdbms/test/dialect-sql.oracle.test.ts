@@ -42,7 +42,12 @@ const oracledb = (await import('oracledb' as string)).default as OracledbModule;
 const dialect = new OracleDialect();
 const statements = catalogStatements(dialect);
 const runner = runnerStatements(dialect);
-const schema = [...schemaStatements('oracle', '001_tokens.sql'), ...schemaStatements('oracle', '002_audit.sql')];
+const schema = [
+  ...schemaStatements('oracle', '001_tokens.sql'),
+  ...schemaStatements('oracle', '002_audit.sql'),
+  ...schemaStatements('oracle', '003_client_policy.sql'),
+  ...schemaStatements('oracle', '004_count_index.sql'),
+];
 
 /** V$RESERVED_WORDS with RESERVED = 'Y' (plus common traps): none may name a table or column. */
 const ORACLE_RESERVED = new Set(
@@ -205,7 +210,7 @@ describe('Oracle schema files', () => {
 
   it('are plain SQL statements the runner can split at semicolons: no PL/SQL, no SQL*Plus slash', () => {
     for (const statement of schema) {
-      expect(codeOnly(statement).trim()).toMatch(/^CREATE (TABLE|UNIQUE INDEX|INDEX) /);
+      expect(codeOnly(statement).trim()).toMatch(/^(CREATE (TABLE|UNIQUE INDEX|INDEX)|ALTER TABLE \w+ ADD) /);
       expect(statement).not.toMatch(/^\s*\/\s*$/m);
       expect(isBalanced(statement)).toBe(true);
       for (const [what, pattern] of FOREIGN_SYNTAX) expect(`${what}: ${pattern.test(codeOnly(statement))}`).toBe(`${what}: false`);
@@ -236,7 +241,7 @@ describe('Oracle schema files', () => {
     );
     expect(schema).toContain(`CREATE UNIQUE INDEX ${ACTIVE_REUSE_INDEX} ON ${TOKEN_TABLES.accessToken} (active_reuse_key)`);
     for (const table of Object.values(TOKEN_TABLES)) {
-      for (const suffix of ['row_id', 'user', 'consumer', 'grant', 'expires_at', 'retired'])
+      for (const suffix of ['row_id', 'user', 'consumer', 'grant', 'expires_at', 'retired', 'state'])
         expect(indexes.get(`${table}_${suffix}`)).toBe(table);
       expect(schema.some((statement) => statement.endsWith(`CREATE INDEX ${table}_retired ON ${table} (state, state_changed_at)`))).toBe(
         true,

@@ -1,5 +1,6 @@
 import { constantTimeEqual, MisconfigurationError, type TokenService } from '@tokenstore/core';
 import type { AuthenticateUser, TokenStoreModelOptions } from '@tokenstore/oauth2-server';
+import { DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './endpoints/login-guard.js';
 
 /** Options of {@link startTokenServer} and {@link createTokenRequestHandler}. */
 export interface TokenServerOptions {
@@ -19,6 +20,19 @@ export interface TokenServerOptions {
   model?: Omit<TokenStoreModelOptions, 'service'>;
   /** Receives one line per request: method, path, status, duration, OAuth2 error code. Never a value. */
   log?: (line: string) => void;
+  /**
+   * Failed logins of the development login page per IP address (the socket's peer: no proxy header
+   * is trusted) before it refuses that address with 429 until the window ends. Default 5 per 900 s.
+   */
+  loginRateLimit?: Partial<LoginRateLimit>;
+  /**
+   * The issuer of the authorization server metadata (RFC 8414) at
+   * `/.well-known/oauth-authorization-server` (plus the issuer's path, if it has one): the public
+   * base URL of this server, `http(s)://…` without query or fragment; the endpoints are named
+   * relative to it. Default for `startTokenServer`: the URL it listens on; without one,
+   * `createTokenRequestHandler` serves no metadata (it cannot know its public URL).
+   */
+  issuer?: string;
 }
 
 /** A started server. */
@@ -39,9 +53,11 @@ export interface ResolvedServerOptions {
   model: Omit<TokenStoreModelOptions, 'service'>;
   authenticateUser: AuthenticateUser;
   log: ((line: string) => void) | undefined;
+  loginRateLimit: LoginRateLimit;
+  issuer: string | undefined;
 }
 
-const KNOWN = ['service', 'users', 'host', 'port', 'model', 'log'];
+const KNOWN = ['service', 'users', 'host', 'port', 'model', 'log', 'loginRateLimit', 'issuer'];
 
 /** Applies defaults and validates every option, naming the option on failure. */
 export function resolveServerOptions(options: TokenServerOptions): ResolvedServerOptions {
@@ -73,7 +89,35 @@ export function resolveServerOptions(options: TokenServerOptions): ResolvedServe
     model,
     authenticateUser: model.authenticateUser ?? usersAuthenticator({ ...users }),
     log: options.log,
+    loginRateLimit: resolveLoginRateLimit(options.loginRateLimit),
+    issuer: options.issuer === undefined ? undefined : checkIssuer(options.issuer),
   };
+}
+
+/** RFC 8414 §2: an `https` URL (here also `http`, for development) with no query and no fragment. */
+export function checkIssuer(issuer: unknown): string {
+  let url: URL;
+  try {
+    url = new URL(String(issuer));
+  } catch {
+    throw new MisconfigurationError('issuer', 'must be an absolute http(s) URL');
+  }
+  if (typeof issuer !== 'string' || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new MisconfigurationError('issuer', 'must be an absolute http(s) URL');
+  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#'))
+    throw new MisconfigurationError('issuer', 'must have no query and no fragment (RFC 8414 §2)');
+  return issuer;
+}
+
+function resolveLoginRateLimit(value: Partial<LoginRateLimit> | undefined): LoginRateLimit {
+  if (value === undefined) return { ...DEFAULT_LOGIN_RATE_LIMIT };
+  if (value === null || typeof value !== 'object') throw new MisconfigurationError('loginRateLimit', 'must be an object');
+  const limit = { ...DEFAULT_LOGIN_RATE_LIMIT, ...value };
+  if (!Number.isInteger(limit.maxFailures) || limit.maxFailures < 1)
+    throw new MisconfigurationError('loginRateLimit.maxFailures', 'must be a whole number of at least 1');
+  if (!Number.isInteger(limit.windowSeconds) || limit.windowSeconds < 1)
+    throw new MisconfigurationError('loginRateLimit.windowSeconds', 'must be a whole number of seconds, at least 1');
+  return limit;
 }
 
 /** Checks a password against `users` in constant time (an unknown user costs the same comparison). */

@@ -3,6 +3,7 @@ import OAuth2Server from '@node-oauth/oauth2-server';
 import type { TokenService } from '@tokenstore/core';
 import type { AuthenticateUser } from '@tokenstore/oauth2-server';
 import { TokenStoreModel } from '@tokenstore/oauth2-server';
+import { LoginGuard } from './endpoints/login-guard.js';
 import type { Parameters } from './http/body.js';
 import { invalidClient, presentedClient } from './http/client-credentials.js';
 import { HttpError } from './http/http-error.js';
@@ -14,6 +15,8 @@ export interface ServerContext {
   model: TokenStoreModel;
   oauth: OAuth2Server;
   authenticateUser: AuthenticateUser;
+  /** CSRF tokens and the failed-login limit of the development login page. */
+  loginGuard: LoginGuard;
   options: ResolvedServerOptions;
 }
 
@@ -28,7 +31,8 @@ export function createServerContext(options: TokenServerOptions): ServerContext 
   });
   // The lifetimes given here only feed values the model ignores: validity is TokenService policy.
   const oauth = new OAuth2Server({ model, allowEmptyState: true });
-  return { service: resolved.service, model, oauth, authenticateUser: resolved.authenticateUser, options: resolved };
+  const loginGuard = new LoginGuard(resolved.service.clock, resolved.loginRateLimit);
+  return { service: resolved.service, model, oauth, authenticateUser: resolved.authenticateUser, loginGuard, options: resolved };
 }
 
 /**

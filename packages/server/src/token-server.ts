@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { authorizeEndpoint } from './endpoints/authorize.js';
 import { healthEndpoint } from './endpoints/health.js';
 import { introspectEndpoint } from './endpoints/introspect.js';
+import { metadataEndpoint, metadataPathOf } from './endpoints/metadata.js';
 import { revokeEndpoint } from './endpoints/revoke.js';
 import { tokenEndpoint } from './endpoints/token.js';
 import { HttpError } from './http/http-error.js';
@@ -46,7 +47,7 @@ async function handle(context: ServerContext, req: IncomingMessage, res: ServerR
   let outcome: string | undefined;
   try {
     const url = parseUrl(req.url);
-    const routes = url ? ROUTES[url.pathname] : undefined;
+    const routes = url ? routesOf(context, url.pathname) : undefined;
     if (!url || !routes) throw new HttpError(404, 'not_found', 'no such endpoint');
     path = url.pathname;
     const endpoint = routes[req.method ?? ''];
@@ -72,6 +73,12 @@ async function handle(context: ServerContext, req: IncomingMessage, res: ServerR
       }
     }
   }
+}
+
+function routesOf(context: ServerContext, pathname: string): Partial<Record<string, Endpoint>> | undefined {
+  const issuer = context.options.issuer;
+  if (issuer !== undefined && pathname === metadataPathOf(issuer)) return { GET: metadataEndpoint };
+  return ROUTES[pathname];
 }
 
 function parseUrl(raw: string | undefined): URL | undefined {
@@ -111,6 +118,8 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Run
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Known only now (port 0 = any free port): the metadata names the URL the server listens on.
+  context.options.issuer ??= url;
   let closing: Promise<void> | undefined;
   return {
     url,

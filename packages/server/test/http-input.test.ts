@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { CacheStore } from '@tokenstore/cache';
 import * as oauth from 'oauth4webapi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLIENT_REDIRECT, countRows, hiddenInputs, type RunningFixture, startFixture, USERS } from './support/end-to-end.js';
+import { CLIENT_REDIRECT, countRows, hiddenInputs, loginCookie, type RunningFixture, startFixture, USERS } from './support/end-to-end.js';
 
 // Bad HTTP input against the running server on the memory store: the right OAuth2 error, no crash,
 // nothing stored, no value in a log line.
@@ -256,13 +256,14 @@ describe('the authorization endpoint', () => {
     const wrong = new URLSearchParams(fields);
     wrong.set('username', 'alice');
     wrong.set('password', 'not-her-password');
-    const failed = await fetch(`${f.server.url}/authorize`, { method: 'POST', body: wrong, redirect: 'manual' });
+    const headers = loginCookie(page);
+    const failed = await fetch(`${f.server.url}/authorize`, { method: 'POST', body: wrong, headers, redirect: 'manual' });
     expect(failed.status).toBe(401);
     expect(failed.headers.get('location')).toBeNull();
     expect(await failed.text()).toContain('Wrong username or password');
     const deny = new URLSearchParams(fields);
     deny.set('decision', 'deny');
-    const denied = await fetch(`${f.server.url}/authorize`, { method: 'POST', body: deny, redirect: 'manual' });
+    const denied = await fetch(`${f.server.url}/authorize`, { method: 'POST', body: deny, headers, redirect: 'manual' });
     expect(denied.status).toBe(302);
     const location = new URL(denied.headers.get('location')!);
     expect(location.searchParams.get('error')).toBe('access_denied');

@@ -19,6 +19,8 @@ describe('options', () => {
     ['an empty host', { service, host: '' }, 'host'],
     ['a log that is not a function', { service, log: 'stdout' }, 'log'],
     ['a service inside model', { service, model: { service } }, 'model.service'],
+    ['a login limit of zero failures', { service, loginRateLimit: { maxFailures: 0 } }, 'loginRateLimit.maxFailures'],
+    ['a fractional login window', { service, loginRateLimit: { windowSeconds: 1.5 } }, 'loginRateLimit.windowSeconds'],
   ])('refuses %s at start-up, naming the option', (_name, options, field) => {
     let error: unknown;
     try {
@@ -35,7 +37,11 @@ describe('options', () => {
   });
 
   it('defaults to 127.0.0.1:8080', () => {
-    expect(resolveServerOptions({ service })).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(resolveServerOptions({ service })).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      loginRateLimit: { maxFailures: 5, windowSeconds: 900 },
+    });
   });
 
   it('checks users’ passwords', () => {

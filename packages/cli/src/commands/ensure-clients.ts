@@ -6,7 +6,7 @@ export type ClientOutcome = 'created' | 'updated' | 'unchanged';
 
 /**
  * Registers the configured clients, or brings existing ones in line with the configuration, so a
- * restart against a persistent store never fails: grants, redirect URIs and name are updated when they
+ * restart against a persistent store never fails: grants, redirect URIs, allowed scopes, the resource-server flag and name are updated when they
  * differ, and the secret is replaced (`regenerateClientSecret` with the configured value, tokens kept)
  * when it no longer verifies. Two nodes starting at once are fine: the loser of the registration race
  * updates instead.
@@ -26,6 +26,8 @@ async function ensureClient(service: TokenService, client: ClientConfig): Promis
         consumerSecret: client.clientSecret,
         grantTypes: client.grants,
         redirectUris: client.redirectUris,
+        allowedScopes: client.scopes,
+        resourceServer: client.resourceServer,
         ...(client.name === undefined ? {} : { name: client.name }),
       });
       return 'created';
@@ -37,10 +39,18 @@ async function ensureClient(service: TokenService, client: ClientConfig): Promis
   }
   let changed = false;
   const nameDiffers = client.name !== undefined && client.name !== existing.name;
-  if (nameDiffers || !sameSet(existing.grantTypes, client.grants) || !sameSet(existing.redirectUris, client.redirectUris)) {
+  if (
+    nameDiffers ||
+    !sameSet(existing.grantTypes, client.grants) ||
+    !sameSet(existing.redirectUris, client.redirectUris) ||
+    !sameSet(existing.allowedScopes, client.scopes) ||
+    existing.resourceServer !== client.resourceServer
+  ) {
     await service.updateClient(client.clientId, {
       grantTypes: client.grants,
       redirectUris: client.redirectUris,
+      allowedScopes: client.scopes,
+      resourceServer: client.resourceServer,
       ...(client.name === undefined ? {} : { name: client.name }),
     });
     changed = true;

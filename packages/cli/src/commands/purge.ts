@@ -25,7 +25,10 @@ export interface PurgeReport {
   durationMs: number;
   /** True when `--max-runs` stopped it with purgeable rows left. */
   backlog: boolean;
-  /** Purgeable rows counted before the first run (`null` with `--no-count`). */
+  /**
+   * Before the first run: with the store's count primitive, the rows that may be purgeable (retired
+   * or past expiry: an upper bound); without it, the purgeable rows by a scan. `null` with `--no-count`.
+   */
   counted: number | null;
 }
 
@@ -104,9 +107,24 @@ export async function purgeCommand(context: CommandContext, options: PurgeComman
   }
 }
 
-/** Rows a purge would delete now, by the store's scan and core's one definition of purgeable. */
+/**
+ * The progress bar's total. With the store's `count` primitive (no scan): the retired rows and the
+ * ACTIVE rows past expiry — an upper bound of what purge deletes, since rows still inside their
+ * retention window are included. Without one: exactly the purgeable rows, by a scan and core's one
+ * definition of purgeable.
+ */
 async function countPurgeable(service: TokenService): Promise<number> {
   const now = service.clock.now();
+  const store = service.store;
+  if (store.count !== undefined) {
+    let bound = 0;
+    for (const kind of TOKEN_KINDS) {
+      const counted = await store.count(kind, now);
+      const { byState, activeExpired } = counted;
+      bound += byState === null || activeExpired === null ? counted.total : counted.total - byState.ACTIVE + activeExpired;
+    }
+    return bound;
+  }
   const criteria = {
     now,
     expiredBefore: now - service.options.retention.expiredSeconds * 1000,

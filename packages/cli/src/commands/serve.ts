@@ -3,6 +3,7 @@ import { generateTokenValue, type TokenService } from '@tokenstore/core';
 import type { CliConfig, ClientConfig, UserConfig } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { type MetricsEndpoint, startPrometheusMetrics } from '../metrics.js';
 import { loadStartTokenServer, type ServerLog, type TokenServerHandle } from '../server-api.js';
 import { ensureClients } from './ensure-clients.js';
 
@@ -19,6 +20,10 @@ export function demoSeed(): { client: ClientConfig; user: UserConfig } {
       clientSecret: generateTokenValue(),
       grants: ['client_credentials', 'password', 'authorization_code', 'refresh_token'],
       redirectUris: [],
+      // Scopes are denied unless allowed: these are the ones the printed curl lines ask for.
+      scopes: ['read', 'write'],
+      // It introspects only its own tokens, which is all the printed lines do.
+      resourceServer: false,
       name: 'tokenstore demo client',
     },
     user: { username: DEMO_USER, password: randomBytes(12).toString('base64url') },
@@ -40,9 +45,12 @@ export async function serveCommand(context: CommandContext): Promise<number> {
 
   let service: TokenService | undefined;
   let server: TokenServerHandle | undefined;
+  let metrics: MetricsEndpoint | undefined;
   try {
     const store = await context.openStore(config, { migrate: config.migrateOnStart });
     service = context.createService(config, store, { backgroundPurge: true });
+    if (config.metricsPort !== undefined)
+      metrics = await startPrometheusMetrics({ service, store, host: config.host, port: config.metricsPort });
     const outcomes = await ensureClients(service, clients);
     for (const [id, outcome] of outcomes) if (outcome !== 'unchanged') context.info(`tokenstore: client "${id}" ${outcome}`);
     if (clients.length === 0 && config.clients === undefined)
@@ -52,9 +60,11 @@ export async function serveCommand(context: CommandContext): Promise<number> {
       users: Object.fromEntries(users.map((user) => [user.username, user.password])),
       host: config.host,
       port: config.port,
+      model: { scopes: { allowed: config.scopes } },
+      ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
       log: serverLog(context),
     });
-    context.stdout.write(`${banner(config, server, service)}\n`);
+    context.stdout.write(`${banner(config, server, service, metrics)}\n`);
     if (demo) context.stdout.write(`${demoInstructions(server.url, demo.client, demo.user)}\n`);
     const reason = await stop.promise;
     context.info(`tokenstore: ${reason === 'abort' ? 'stopping' : `${reason} received, stopping`}`);
@@ -62,18 +72,21 @@ export async function serveCommand(context: CommandContext): Promise<number> {
   } finally {
     stop.dispose();
     await server?.close().catch((error: unknown) => context.info(`tokenstore: closing the server failed: ${messageOf(error)}`));
+    await metrics?.close().catch((error: unknown) => context.info(`tokenstore: closing the metrics endpoint failed: ${messageOf(error)}`));
     await service?.close().catch((error: unknown) => context.info(`tokenstore: closing the store failed: ${messageOf(error)}`));
   }
 }
 
-function banner(config: CliConfig, server: TokenServerHandle, service: TokenService): string {
+function banner(config: CliConfig, server: TokenServerHandle, service: TokenService, metrics: MetricsEndpoint | undefined): string {
   const purge = service.options.purge.intervalSeconds > 0 ? `every ${service.options.purge.intervalSeconds} s` : 'off';
-  return [
+  const lines = [
     `tokenstore token service listening on ${server.url}`,
     `  store:      ${config.backend.label}${config.readCache ? ` (read cache ${config.readCache.ttlMs} ms)` : ''}`,
     `  protection: ${config.protection.summary}`,
     `  reuse:      ${service.options.reuseTokens ? 'on' : 'off'}; purge: ${purge}`,
-  ].join('\n');
+  ];
+  if (metrics) lines.push(`  metrics:    ${metrics.url}`);
+  return lines.join('\n');
 }
 
 /** Ready-to-paste curl lines for the demo client and user. */
@@ -88,7 +101,7 @@ export function demoInstructions(url: string, client: ClientConfig, user: UserCo
     `  user:   ${user.username}          password: ${user.password}`,
     '',
     '# a token for the application (client credentials)',
-    `curl -s -w '\\n' ${auth} -d grant_type=client_credentials ${base}/token`,
+    `curl -s -w '\\n' ${auth} -d grant_type=client_credentials -d scope=read ${base}/token`,
     '# a token for the user (password grant)',
     `curl -s -w '\\n' ${auth} -d grant_type=password -d username=${user.username} -d 'password=${user.password}' ${base}/token`,
     '# keep one, introspect it, revoke it, introspect again ({"active":false})',

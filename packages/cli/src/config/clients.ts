@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { MAX_IDENTIFIER_LENGTH, MIN_CLIENT_SECRET_LENGTH } from '@tokenstore/core';
+import { MAX_IDENTIFIER_LENGTH, MIN_CLIENT_SECRET_LENGTH, normalizeScopes } from '@tokenstore/core';
 import { ConfigError } from './config-error.js';
 import { type Environment, printable, readString, splitEntries } from './env-values.js';
 
@@ -17,6 +17,10 @@ export interface ClientConfig {
   clientSecret: string;
   grants: GrantType[];
   redirectUris: string[];
+  /** The scopes this client may request (normalised); `device_*` allows every `device_<id>`. Default none. */
+  scopes: string[];
+  /** May introspect every client's tokens (a resource server); otherwise only its own. Default false. */
+  resourceServer: boolean;
   name?: string;
 }
 
@@ -31,7 +35,7 @@ const VARIABLE = 'TOKENSTORE_CLIENTS';
 const USERS = 'TOKENSTORE_USERS';
 const CLIENT_ID = /^[A-Za-z0-9._~-]+$/;
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
-const JSON_FIELDS = ['clientId', 'clientSecret', 'grants', 'redirectUris', 'name'];
+const JSON_FIELDS = ['clientId', 'clientSecret', 'grants', 'redirectUris', 'scopes', 'resourceServer', 'name'];
 
 /**
  * `TOKENSTORE_CLIENTS`: `id:secret[:grant,grant…]` entries separated by whitespace, or the path of a
@@ -67,6 +71,8 @@ function parseClientEntry(entry: string, position: number): ClientConfig {
     clientSecret: checkSecret(secret, where),
     grants: grants === undefined ? [...DEFAULT_CLIENT_GRANTS] : checkGrants(splitEntries(grants, true), where),
     redirectUris: [],
+    scopes: [],
+    resourceServer: false,
   };
 }
 
@@ -88,7 +94,7 @@ function readClientFile(path: string, readFile: (path: string) => string): Clien
   if (!Array.isArray(parsed))
     throw new ConfigError(
       VARIABLE,
-      `the clients file "${printable(path)}" must hold a JSON array of { clientId, clientSecret, grants?, redirectUris?, name? }`,
+      `the clients file "${printable(path)}" must hold a JSON array of { clientId, clientSecret, grants?, redirectUris?, scopes?, resourceServer?, name? }`,
     );
   return parsed.map((item, index) => parseClientObject(item, `the clients file, entry ${index + 1}`));
 }
@@ -107,6 +113,9 @@ function parseClientObject(item: unknown, at: string): ClientConfig {
     record.grants === undefined ? [...DEFAULT_CLIENT_GRANTS] : checkGrants(stringList(record.grants, `${where}: grants`), where);
   const redirectUris = record.redirectUris === undefined ? [] : stringList(record.redirectUris, `${where}: redirectUris`);
   for (const uri of redirectUris) checkRedirectUri(uri, where);
+  const scopes = record.scopes === undefined ? [] : checkScopes(stringList(record.scopes, `${where}: scopes`), where);
+  if (record.resourceServer !== undefined && typeof record.resourceServer !== 'boolean')
+    throw new ConfigError(VARIABLE, `${where}: resourceServer must be true or false`);
   if (
     record.name !== undefined &&
     (typeof record.name !== 'string' || record.name.trim() === '' || record.name.length > MAX_IDENTIFIER_LENGTH)
@@ -117,6 +126,8 @@ function parseClientObject(item: unknown, at: string): ClientConfig {
     clientSecret: checkSecret(record.clientSecret, where),
     grants,
     redirectUris,
+    scopes,
+    resourceServer: record.resourceServer === true,
     ...(record.name === undefined ? {} : { name: record.name as string }),
   };
 }
@@ -148,6 +159,15 @@ function checkGrants(grants: string[], where: string): GrantType[] {
     if (!(GRANT_TYPES as readonly string[]).includes(grant))
       throw new ConfigError(VARIABLE, `${where}: unknown grant "${printable(grant)}" (known: ${GRANT_TYPES.join(', ')})`);
   return [...new Set(grants)] as GrantType[];
+}
+
+function checkScopes(scopes: string[], where: string): string[] {
+  try {
+    return normalizeScopes('scopes', scopes);
+  } catch {
+    // Never quote the value: a misplaced secret must not reach the terminal.
+    throw new ConfigError(VARIABLE, `${where}: scopes must be scope tokens (no spaces, quotes, backslashes or control characters)`);
+  }
 }
 
 function checkRedirectUri(uri: string, where: string): void {

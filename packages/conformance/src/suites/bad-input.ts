@@ -164,6 +164,9 @@ function cases(): BadInputCase[] {
   invalid('registerClient with an unknown validity field', (s) =>
     s.service.registerClient({ validity: loose({ accessTokenValidity: 60 }) }),
   );
+  invalid('registerClient with a malformed allowed scope', (s) => s.service.registerClient({ allowedScopes: ['not ok'] }));
+  invalid('registerClient with a non-boolean resourceServer', (s) => s.service.registerClient({ resourceServer: loose('yes') }));
+  invalid('updateClient with a malformed allowed scope', (s) => s.service.updateClient(s.consumerKey, { allowedScopes: ['"q"'] }));
   invalid('updateClient with a redirect URI that is not a URI', (s) => s.service.updateClient(s.consumerKey, { redirectUris: ['nope'] }));
   invalid('updateClient of an unknown client', (s) => s.service.updateClient('unknown-client', { name: 'x' }), ErrorCode.NotFound);
   invalid('issueAuthorizationCode with a redirect URI the client did not register', (s) =>

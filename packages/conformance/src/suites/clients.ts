@@ -19,11 +19,24 @@ export function clientTests(ctx: ConformanceContext): void {
         name: 'Shop',
         grantTypes: ['client_credentials'],
         redirectUris: ['https://shop.example/cb'],
+        allowedScopes: [],
+        resourceServer: false,
         validity: {},
         createdAt: ctx.clock.now(),
         updatedAt: ctx.clock.now(),
       });
       expect(JSON.stringify(info)).not.toContain(registered.consumerSecret);
+    });
+
+    it('keeps the scopes a client may request and its resource-server flag, registered and updated', async () => {
+      const registered = await ctx.service.registerClient({ allowedScopes: ['write', 'read', 'device_*'], resourceServer: true });
+      expect(await ctx.service.getClient(registered.consumerKey)).toMatchObject({
+        allowedScopes: ['device_*', 'read', 'write'],
+        resourceServer: true,
+      });
+      ctx.clock.advanceSeconds(1);
+      await ctx.service.updateClient(registered.consumerKey, { allowedScopes: [], resourceServer: false });
+      expect(await ctx.service.getClient(registered.consumerKey)).toMatchObject({ allowedScopes: [], resourceServer: false });
     });
 
     it('registers a client under a chosen consumer key and secret', async () => {

@@ -154,6 +154,8 @@ export function storePrimitiveTests(ctx: ConformanceContext): void {
         name: 'Store client',
         grantTypes: ['client_credentials'],
         redirectUris: ['https://client.example.com/cb'],
+        allowedScopes: ['device_*', 'read'],
+        resourceServer: true,
         validity: { applicationAccessTokenValidity: -1 },
         createdAt: ctx.clock.now(),
         updatedAt: ctx.clock.now(),
@@ -161,7 +163,14 @@ export function storePrimitiveTests(ctx: ConformanceContext): void {
       await ctx.store.createClient(client);
       expect(await ctx.store.getClient('store-client')).toEqual(client);
       await expectTokenStoreError(ctx.store.createClient(client), ErrorCode.Conflict);
-      const renamed = { ...client, name: 'Renamed', validity: {}, updatedAt: client.updatedAt + 1 };
+      const renamed = {
+        ...client,
+        name: 'Renamed',
+        allowedScopes: [],
+        resourceServer: false,
+        validity: {},
+        updatedAt: client.updatedAt + 1,
+      };
       expect(await ctx.store.updateClient(renamed, client.updatedAt)).toBe(true);
       expect(await ctx.store.getClient('store-client')).toEqual(renamed);
       expect(await ctx.store.updateClient({ ...client, consumerKey: 'missing-client' }, client.updatedAt)).toBe(false);

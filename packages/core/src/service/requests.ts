@@ -137,6 +137,10 @@ export interface RegisterClientRequest {
   name?: string;
   grantTypes?: string[];
   redirectUris?: string[];
+  /** The scopes the client may request; `device_*` allows every `device_<id>`. Default: none. */
+  allowedScopes?: string[];
+  /** May introspect other clients' tokens (RFC 7662 §4). Default false. */
+  resourceServer?: boolean;
   validity?: ValidityOverrides;
 }
 
@@ -150,6 +154,8 @@ export interface ClientInfo {
   name: string | null;
   grantTypes: string[];
   redirectUris: string[];
+  allowedScopes: string[];
+  resourceServer: boolean;
   validity: ValidityOverrides;
   createdAt: number;
   updatedAt: number;
@@ -159,5 +165,7 @@ export interface UpdateClientRequest {
   name?: string | null;
   grantTypes?: string[];
   redirectUris?: string[];
+  allowedScopes?: string[];
+  resourceServer?: boolean;
   validity?: ValidityOverrides;
 }

@@ -534,6 +534,8 @@ export class TokenService {
       name: req.name === undefined ? null : validateIdentifier('name', req.name),
       grantTypes: validateStringList('grantTypes', req.grantTypes, validateIdentifier),
       redirectUris: validateStringList('redirectUris', req.redirectUris, validateRedirectUri),
+      allowedScopes: normalizeScopes('allowedScopes', req.allowedScopes ?? []),
+      resourceServer: optionalBoolean('resourceServer', req.resourceServer) ?? false,
       validity: validateOverrides(req.validity),
       createdAt: now,
       updatedAt: now,
@@ -554,6 +556,8 @@ export class TokenService {
     if (req.name !== undefined) next.name = req.name === null ? null : validateIdentifier('name', req.name);
     if (req.grantTypes !== undefined) next.grantTypes = validateStringList('grantTypes', req.grantTypes, validateIdentifier);
     if (req.redirectUris !== undefined) next.redirectUris = validateStringList('redirectUris', req.redirectUris, validateRedirectUri);
+    if (req.allowedScopes !== undefined) next.allowedScopes = normalizeScopes('allowedScopes', req.allowedScopes);
+    if (req.resourceServer !== undefined) next.resourceServer = optionalBoolean('resourceServer', req.resourceServer) ?? false;
     if (req.validity !== undefined) next.validity = validateOverrides(req.validity);
     return toClientInfo(await this.#changeClient(key, next));
   }
@@ -913,6 +917,8 @@ function toClientInfo(row: StoredClient): ClientInfo {
     name: row.name,
     grantTypes: [...row.grantTypes],
     redirectUris: [...row.redirectUris],
+    allowedScopes: [...row.allowedScopes],
+    resourceServer: row.resourceServer,
     validity: { ...row.validity },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -9,6 +9,9 @@ const { Request, Response } = OAuth2Server;
 
 export const SECRET = 'the-client-secret-0123456789-abcdefgh';
 export const REDIRECT_URI = 'https://app.example/callback';
+export const ALL_GRANTS = ['authorization_code', 'client_credentials', 'password', 'refresh_token'] as const;
+/** The scopes the fixture's client may request unless a test says otherwise. */
+export const FIXTURE_SCOPES = ['openid', 'profile', 'read', 'write'] as const;
 export const USERS: Record<string, string> = { alice: 'wonderland', bob: 'builder' };
 
 export interface Answer {
@@ -40,7 +43,8 @@ export async function frameworkFixture(
   options: {
     service?: Omit<Partial<TokenServiceOptions>, 'store' | 'clock'>;
     model?: Omit<Partial<TokenStoreModelOptions>, 'service'>;
-    client?: { grantTypes?: string[]; redirectUris?: string[] };
+    /** The fixture's client; by default every grant and the scopes the tests ask for. */
+    client?: { grantTypes?: string[]; redirectUris?: string[]; allowedScopes?: string[] };
     store?: (clock: ManualClock) => TokenStore;
   } = {},
 ): Promise<FrameworkFixture> {
@@ -56,7 +60,8 @@ export async function frameworkFixture(
   const { consumerKey: clientId } = await service.registerClient({
     consumerSecret: SECRET,
     redirectUris: options.client?.redirectUris ?? [REDIRECT_URI],
-    ...(options.client?.grantTypes ? { grantTypes: options.client.grantTypes } : {}),
+    grantTypes: options.client?.grantTypes ?? [...ALL_GRANTS],
+    allowedScopes: options.client?.allowedScopes ?? [...FIXTURE_SCOPES],
   });
 
   async function token(params: Record<string, string>, auth: { basic?: [string, string]; form?: [string, string] | null } = {}) {

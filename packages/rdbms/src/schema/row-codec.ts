@@ -148,6 +148,8 @@ export class RowCodec {
       authorization_code_validity: client.validity.authorizationCodeValidity ?? null,
       created_at: client.createdAt,
       updated_at: client.updatedAt,
+      allowed_scopes: JSON.stringify(client.allowedScopes),
+      resource_server: this.#dialect.booleanParameter(client.resourceServer),
     };
   }
 
@@ -170,6 +172,9 @@ export class RowCodec {
       name: nullableString(raw.client_name),
       grantTypes: parseStringList(raw.grant_types),
       redirectUris: parseStringList(raw.redirect_uris),
+      // NULL: a row written before 003_client_policy.sql, which allows no scope.
+      allowedScopes: parseStringList(raw.allowed_scopes),
+      resourceServer: toBoolean(raw.resource_server),
       validity,
       createdAt: toNumber(raw.created_at),
       updatedAt: toNumber(raw.updated_at),

@@ -69,6 +69,9 @@ export const CLIENT_COLUMNS: readonly string[] = [
   'authorization_code_validity',
   'created_at',
   'updated_at',
+  // 003_client_policy.sql
+  'allowed_scopes',
+  'resource_server',
 ];
 
 /**

@@ -47,6 +47,12 @@ export interface TokenStatements {
   /** Only when the dialect archives and deletes in one statement (RETURNING / OUTPUT). */
   purgeAndArchive: StatementTemplate<PurgeArguments> | undefined;
   selectPurgeableKeys: StatementTemplate<PurgeArguments>;
+  /** TokenStore.count, from the `<table>_state (state, expires_at)` index of `004_count_index.sql`. */
+  count: {
+    byState: StatementTemplate<Record<string, never>>;
+    activeExpired: StatementTemplate<{ now: number }>;
+    neverExpires: StatementTemplate<Record<string, never>>;
+  };
 }
 
 /**
@@ -165,6 +171,14 @@ export class StatementCatalog {
       purge: define('purge', dialect.purgeBatch(purgeTarget)),
       purgeAndArchive: archiveInOneStatement === undefined ? undefined : define('purgeAndArchive', archiveInOneStatement),
       selectPurgeableKeys: define('selectPurgeableKeys', dialect.selectPurgeableKeys(purgeTarget)),
+      count: {
+        byState: define('countByState', `SELECT state, COUNT(*) AS row_count FROM ${table} GROUP BY state`),
+        activeExpired: define(
+          'countActiveExpired',
+          `SELECT COUNT(*) AS row_count FROM ${table} WHERE state = 'ACTIVE' AND expires_at <= :now`,
+        ),
+        neverExpires: define('countNeverExpires', `SELECT COUNT(*) AS row_count FROM ${table} WHERE expires_at IS NULL`),
+      },
     };
   }
 
@@ -233,6 +247,9 @@ export class StatementCatalog {
         t.selectPurgeableKeys.bind(purge),
         this.archiveByKeys(kind, [key, `${key}-2`], example.now),
         this.deleteByKeys(kind, [key, `${key}-2`]),
+        t.count.byState.bind({}),
+        t.count.activeExpired.bind({ now: example.now }),
+        t.count.neverExpires.bind({}),
       );
       if (t.purgeAndArchive) statements.push(t.purgeAndArchive.bind(purge));
     }
@@ -322,5 +339,7 @@ export const DEFAULT_EXAMPLES: StatementExamples = {
     authorization_code_validity: null,
     created_at: EXAMPLE_NOW,
     updated_at: EXAMPLE_NOW,
+    allowed_scopes: '["read"]',
+    resource_server: false,
   },
 };

@@ -5,6 +5,7 @@ import { queryParameters, type Parameters as RequestParameters, readParameters }
 import { HttpError } from '../http/http-error.js';
 import { sendHtml, sendRedirect } from '../http/respond.js';
 import { frameworkRequest, type ServerContext } from '../server-context.js';
+import { CSRF_FIELD, peerAddress } from './login-guard.js';
 import { errorPage, loginPage } from './login-page.js';
 
 /** The authorization-request parameters carried from the login page back to the POST. */
@@ -72,13 +73,28 @@ export async function authorizeEndpoint(
     sendHtml(res, error.status, errorPage(error.error, error.description));
     return error.error;
   }
+  const guard = context.loginGuard;
+  const cookie = guard.cookieOf(req);
+  // Only a post of a form this server showed to this browser, for this very request, goes on: so
+  // neither a login nor a deny (which would redirect with a chosen state) can be forged elsewhere.
+  if (req.method === 'POST' && !guard.verify(cookie, parameters[CSRF_FIELD], requestFields(parameters))) {
+    sendHtml(res, 400, errorPage('invalid_request', 'the login form expired or was not shown for this request; start again'));
+    return 'invalid_request';
+  }
   try {
     await checkRequest(context, verified);
     if (req.method === 'GET') {
-      sendHtml(res, 200, loginPage({ clientName: clientName(verified.client), scopes: verified.scopes, hidden: hiddenFields(parameters) }));
+      // The same browser keeps its value (several tabs stay valid); the cookie's lifetime restarts.
+      const browser = cookie ?? guard.newCookie();
+      const page = loginPage({
+        clientName: clientName(verified.client),
+        scopes: verified.scopes,
+        hidden: formFields(context, browser, parameters),
+      });
+      sendHtml(res, 200, page, { 'set-cookie': guard.setCookieHeader(browser) });
       return undefined;
     }
-    return await completeLogin(context, verified, res);
+    return await completeLogin(context, verified, req, res, cookie!);
   } catch (error) {
     if (!(error instanceof RedirectedError)) throw error;
     sendRedirect(res, errorRedirect(verified, error.error, error.description));
@@ -123,21 +139,36 @@ async function checkRequest(context: ServerContext, request: VerifiedRequest): P
   request.scopes = scopes;
 }
 
-async function completeLogin(context: ServerContext, request: VerifiedRequest, res: ServerResponse): Promise<string | undefined> {
+async function completeLogin(
+  context: ServerContext,
+  request: VerifiedRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cookie: string,
+): Promise<string | undefined> {
   const { parameters, client } = request;
   if (parameters.decision === 'deny') throw new RedirectedError('access_denied', 'the user denied the request');
+  const address = peerAddress(req);
+  const retryAfter = context.loginGuard.retryAfterSeconds(address);
+  if (retryAfter > 0) {
+    sendHtml(res, 429, errorPage('too_many_requests', 'too many failed logins from this address; try again later'), {
+      'retry-after': String(retryAfter),
+    });
+    return 'login_limited';
+  }
   const username = parameters.username ?? '';
   const password = parameters.password ?? '';
   const user = username && password ? await context.authenticateUser(username, password, client) : null;
   const userId = typeof user === 'string' ? user : user ? user.id : undefined;
   if (!userId) {
+    context.loginGuard.recordFailure(address);
     sendHtml(
       res,
       401,
       loginPage({
         clientName: clientName(client),
         scopes: request.scopes,
-        hidden: hiddenFields(parameters),
+        hidden: formFields(context, cookie, parameters),
         error: 'Wrong username or password.',
       }),
     );
@@ -177,6 +208,16 @@ function errorRedirect(request: VerifiedRequest, error: string, description: str
   target.searchParams.set('error_description', description);
   if (request.parameters.state !== undefined) target.searchParams.set('state', request.parameters.state);
   return target.toString();
+}
+
+/** The authorization request's fields in a fixed order: what a form's CSRF token is bound to. */
+function requestFields(parameters: RequestParameters): (string | undefined)[] {
+  return REQUEST_FIELDS.map((field) => parameters[field]);
+}
+
+/** The login form's hidden fields: the request, and a CSRF token for this browser and request. */
+function formFields(context: ServerContext, cookie: string, parameters: RequestParameters): Record<string, string> {
+  return { ...hiddenFields(parameters), [CSRF_FIELD]: context.loginGuard.formToken(cookie, requestFields(parameters)) };
 }
 
 function hiddenFields(parameters: RequestParameters): Record<string, string> {

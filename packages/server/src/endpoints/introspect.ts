@@ -7,19 +7,21 @@ import { authenticateClient, type ServerContext } from '../server-context.js';
 import { findToken } from './token-lookup.js';
 
 /**
- * `POST /introspect` (RFC 7662): client-authenticated (any registered client, as a resource server
- * would be). `{ active: false }` for anything not ACTIVE and unexpired — unknown, malformed, expired,
- * revoked, rotated; otherwise `active`, `scope`, `client_id`, `username` (user tokens), `token_type`,
+ * `POST /introspect` (RFC 7662): client-authenticated. A client may introspect its own tokens; a
+ * client registered as a resource server (`resourceServer: true`) every client's (RFC 7662 §4: the
+ * server decides who may). Anyone else asking about another client's token gets `{ active: false }`,
+ * the same answer as for an unknown token, so existence is not revealed. `{ active: false }` for
+ * anything not ACTIVE and unexpired — unknown, malformed, expired, revoked, rotated; otherwise `active`, `scope`, `client_id`, `username` (user tokens), `token_type`,
  * `exp` (absent for a token that never expires), `iat` and `sub` (the user, or the client for
  * application tokens).
  */
 export async function introspectEndpoint(context: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
   const parameters = await readParameters(req, { json: true });
-  await authenticateClient(context, req, parameters);
+  const client = await authenticateClient(context, req, parameters);
   const token = parameters.token;
   if (token === undefined || token.length === 0) throw new HttpError(400, 'invalid_request', 'missing parameter: token');
   const found = await findToken(context.service, token, parameters.token_type_hint);
-  if (!found?.active) {
+  if (!found?.active || (found.consumerKey !== client.id && client.resourceServer !== true)) {
     sendJson(res, 200, { active: false });
     return undefined;
   }

@@ -10,8 +10,8 @@ const STYLE =
 
 /**
  * The development login page of `GET /authorize`: a form that posts the authorization request back
- * with the user's credentials. Every value is escaped; the page is for development and tests (no
- * sessions, no consent memory, no CSRF token), which its footer says.
+ * with the user's credentials and the form's CSRF token (see LoginGuard). Every value is escaped; the
+ * page is for development and tests (no sessions, no consent memory), which its footer says.
  */
 export function loginPage(input: { clientName: string; scopes: string[]; hidden: Record<string, string>; error?: string }): string {
   const hidden = Object.entries(input.hidden)

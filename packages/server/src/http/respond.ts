@@ -16,8 +16,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** Sends an HTML page (the development login and the authorization error page). */
-export function sendHtml(res: ServerResponse, status: number, html: string): void {
+export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
+    ...headers,
     'content-type': 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(html),
     'cache-control': 'no-store',

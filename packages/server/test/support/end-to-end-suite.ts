@@ -2,7 +2,16 @@ import type { TokenStore } from '@tokenstore/core';
 import * as oauth from 'oauth4webapi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBackend } from './backends.js';
-import { authorizationCodeFlow, INSECURE, introspect, oauthError, type RunningFixture, remember, startFixture } from './end-to-end.js';
+import {
+  ALL_GRANTS,
+  authorizationCodeFlow,
+  INSECURE,
+  introspect,
+  oauthError,
+  type RunningFixture,
+  remember,
+  startFixture,
+} from './end-to-end.js';
 
 /**
  * The end-to-end suite: the running server driven by a real OAuth2 client library (oauth4webapi),
@@ -110,15 +119,18 @@ export function runEndToEndSuite(backend: TestBackend): void {
 
     it('a client registered without redirect URIs may use a loopback redirect URI on any port', async () => {
       f = await serve();
-      const native = await f.service.registerClient({ name: 'native app' });
+      const native = await f.service.registerClient({
+        name: 'native app',
+        grantTypes: ['authorization_code', 'refresh_token'],
+        allowedScopes: ['email', 'profile'],
+      });
       f.secrets.add(native.consumerSecret);
       const client = { client_id: native.consumerKey };
-      const { tokens } = await authorizationCodeFlow(f, {
-        client,
-        auth: oauth.ClientSecretBasic(native.consumerSecret),
-        redirectUri: 'http://127.0.0.1:49152/callback',
-      });
-      expect((await introspect(f, tokens.access_token)).active).toBe(true);
+      const auth = oauth.ClientSecretBasic(native.consumerSecret);
+      const { tokens } = await authorizationCodeFlow(f, { client, auth, redirectUri: 'http://127.0.0.1:49152/callback' });
+      // Its own token: any client may introspect those (another client's only as a resource server).
+      const response = await oauth.introspectionRequest(f.as, client, auth, tokens.access_token, INSECURE);
+      expect((await oauth.processIntrospectionResponse(f.as, client, response)).active).toBe(true);
     });
 
     it('refresh with rotation; reusing the old refresh token revokes the whole family', async () => {
@@ -180,7 +192,7 @@ export function runEndToEndSuite(backend: TestBackend): void {
 
     it('does not revoke another client’s token', async () => {
       f = await serve();
-      const other = await f.service.registerClient({ name: 'other' });
+      const other = await f.service.registerClient({ name: 'other', grantTypes: [...ALL_GRANTS] });
       f.secrets.add(other.consumerSecret);
       const response = await oauth.clientCredentialsGrantRequest(f.as, f.client, f.auth, {}, INSECURE);
       const tokens = await oauth.processClientCredentialsResponse(f.as, f.client, response);

@@ -5,6 +5,9 @@ import * as oauth from 'oauth4webapi';
 
 export const USERS = { alice: 'wonderland-password', bob: 'builder-password' };
 export const CLIENT_REDIRECT = 'https://client.example/callback';
+export const ALL_GRANTS = ['authorization_code', 'client_credentials', 'password', 'refresh_token'] as const;
+/** The scopes the fixture's client may request (scopes are denied unless allowed). */
+export const E2E_SCOPES = ['email', 'profile', 'read', 'write'] as const;
 export const INSECURE = { [oauth.allowInsecureRequests]: true } as const;
 
 /** A running server over a store, one registered confidential client, and what oauth4webapi needs. */
@@ -31,7 +34,12 @@ export async function startFixture(
   const service = new TokenService({ store, ...options.service });
   const logs: string[] = [];
   const server = await startTokenServer({ service, users: USERS, port: 0, log: (line) => logs.push(line), ...options.server });
-  const registered = await service.registerClient({ name: 'e2e client', redirectUris: [CLIENT_REDIRECT] });
+  const registered = await service.registerClient({
+    name: 'e2e client',
+    redirectUris: [CLIENT_REDIRECT],
+    grantTypes: [...ALL_GRANTS],
+    allowedScopes: [...E2E_SCOPES],
+  });
   const as: oauth.AuthorizationServer = {
     issuer: server.url,
     authorization_endpoint: `${server.url}/authorize`,
@@ -101,7 +109,8 @@ export async function authorizationCodeFlow(
   form.set('username', user);
   form.set('password', USERS[user]);
   form.set('decision', 'allow');
-  const login = await fetch(`${f.server.url}/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+  // As a browser does: the login cookie the page set goes back with the form (CSRF protection).
+  const login = await fetch(`${f.server.url}/authorize`, { method: 'POST', body: form, headers: loginCookie(page), redirect: 'manual' });
   if (login.status !== 302) throw new Error(`login answered ${login.status}`);
   const callback = new URL(login.headers.get('location')!);
   const parameters = oauth.validateAuthResponse(f.as, client, callback, state);
@@ -125,6 +134,12 @@ export async function authorizationCodeFlow(
 export function remember(f: RunningFixture, tokens: { access_token: string; refresh_token?: string }): void {
   f.secrets.add(tokens.access_token);
   if (tokens.refresh_token) f.secrets.add(tokens.refresh_token);
+}
+
+/** The `Cookie` header a browser sends back after the login page `page` (empty when it set none). */
+export function loginCookie(page: Response): Record<string, string> {
+  const cookie = page.headers.get('set-cookie')?.split(';')[0];
+  return cookie ? { cookie } : {};
 }
 
 /** The hidden inputs of the login page, as the browser would submit them. */

@@ -1,0 +1,14 @@
+-- tokenstore schema for PostgreSQL, version 3: per-client scope allow-list and resource-server flag.
+--
+-- Run by the migration runner (which records it in tokenstore_schema_version), or by hand:
+--   psql -v ON_ERROR_STOP=1 -d <database> -f 003_client_policy.sql
+--
+--   * allowed_scopes: JSON array of the scopes the client may request ("device_*" stands for every
+--     device_<id> scope). NULL (every client registered before this file) allows no scope: scopes are
+--     denied unless allowed, so give existing clients their scopes (updateClient, or the CLI's
+--     clients file) after running it.
+--   * resource_server: the client may introspect other clients' tokens (RFC 7662 §4).
+
+ALTER TABLE tokenstore_client
+  ADD COLUMN IF NOT EXISTS allowed_scopes  TEXT,
+  ADD COLUMN IF NOT EXISTS resource_server BOOLEAN NOT NULL DEFAULT FALSE;
