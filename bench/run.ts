@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: every benchmark in one run. Backends that need a server run when their URL is set
  * (TOKENSTORE_TEST_POSTGRES_URL, TOKENSTORE_TEST_MYSQL_URL, TOKENSTORE_TEST_CASSANDRA_URL); otherwise
- * one line says why they were skipped. Select with BENCH=cache,protection,rdbms,cassandra.
+ * one line says why they were skipped. Select with BENCH=cache,protection,observability,rdbms,cassandra.
  */
-const selected = new Set((process.env.BENCH ?? 'cache,protection,rdbms,cassandra').split(',').map((s) => s.trim()));
+const selected = new Set((process.env.BENCH ?? 'cache,protection,observability,rdbms,cassandra').split(',').map((s) => s.trim()));
 
 interface Bench {
   name: string;
@@ -15,6 +15,7 @@ interface Bench {
 const benches: Bench[] = [
   { name: 'cache', module: './cache.js', run: 'benchCache' },
   { name: 'protection', module: './protection.js', run: 'benchProtection' },
+  { name: 'observability', module: './observability.js', run: 'benchObservability' },
   { name: 'rdbms', module: './rdbms.js', run: 'benchRdbms', needs: ['TOKENSTORE_TEST_POSTGRES_URL', 'TOKENSTORE_TEST_MYSQL_URL'] },
   { name: 'cassandra', module: './cassandra.js', run: 'benchCassandra', needs: ['TOKENSTORE_TEST_CASSANDRA_URL'] },
 ];
