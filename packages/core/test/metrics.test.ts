@@ -1,3 +1,4 @@
+import { createNoopMeter } from '@opentelemetry/api';
 import { MeterProvider, type MetricData, MetricReader } from '@opentelemetry/sdk-metrics';
 import { CacheStore } from '@tokenstore/cache';
 import {
@@ -136,5 +137,15 @@ describe('OpenTelemetry metrics', () => {
     f.metrics.stop();
     await f.service.issueAccessToken({ consumerKey: f.client.consumerKey });
     expect(total(await f.reader.metrics(), 'tokenstore.token.issued')).toBe(0);
+  });
+
+  it('leaves the service untouched when the meter is the no-op meter of the API (no SDK installed): nothing to record, nothing to pay', async () => {
+    const service = new TokenService({ store: new CacheStore() });
+    const before = service.validateAccessToken;
+    const metrics = instrumentTokenService(service, { meter: createNoopMeter() });
+    expect(service.validateAccessToken).toBe(before);
+    expect(Object.hasOwn(service, 'issueAccessToken')).toBe(false);
+    expect(service.events.listenerCount('purge')).toBe(0);
+    metrics.stop();
   });
 });
