@@ -57,6 +57,9 @@ type Wrapped = (typeof WRAPPED)[number];
  */
 export function instrumentTokenService(service: TokenService, options: TokenServiceMetricsOptions): TokenServiceMetrics {
   const meter = options.meter;
+  // Without an SDK, `metrics.getMeter()` is the API's no-op meter, and stays one (the metrics API has no
+  // proxy that a later registration could fill): there is nothing to record, so nothing is wrapped.
+  if (isNoopMeter(meter)) return { stop() {} };
   const issued = meter.createCounter(METRIC.issued.name, METRIC.issued);
   const validations = meter.createCounter(METRIC.validations.name, METRIC.validations);
   const refreshes = meter.createCounter(METRIC.refreshes.name, METRIC.refreshes);
@@ -176,10 +179,22 @@ export function instrumentTokenService(service: TokenService, options: TokenServ
       'tokenstore.outcome': outcome(error),
     });
   });
-  wrap('validateAccessToken', (_args, result, error) => {
-    const verdict = error !== undefined ? 'error' : result ? 'valid' : 'invalid';
-    validations.add(1, { 'tokenstore.validation.result': verdict });
-  });
+  // The gateway's hot path: no async wrapper, one handler pair and one attribute object per verdict.
+  const validateOriginal = service.validateAccessToken;
+  originals.set('validateAccessToken', Object.hasOwn(service, 'validateAccessToken') ? validateOriginal : undefined);
+  const VALID: Attributes = { 'tokenstore.validation.result': 'valid' };
+  const INVALID: Attributes = { 'tokenstore.validation.result': 'invalid' };
+  const FAILED: Attributes = { 'tokenstore.validation.result': 'error' };
+  const onValidated = <T>(info: T): T => {
+    validations.add(1, info ? VALID : INVALID);
+    return info;
+  };
+  const onValidationError = (error: unknown): never => {
+    countError(error);
+    validations.add(1, FAILED);
+    throw error;
+  };
+  service.validateAccessToken = (token: string) => validateOriginal.call(service, token).then(onValidated, onValidationError);
   wrap('refreshAccessToken', (_args, _result, error) => {
     refreshes.add(1, { 'tokenstore.outcome': outcome(error) });
   });
@@ -223,6 +238,11 @@ export function instrumentTokenService(service: TokenService, options: TokenServ
       }
     },
   };
+}
+
+/** The no-op meter of `@opentelemetry/api` (by its class name: this package imports only the API's types). */
+function isNoopMeter(meter: Meter): boolean {
+  return (meter as { constructor?: { name?: string } }).constructor?.name === 'NoopMeter';
 }
 
 const KIND_NAMES: Record<string, string> = {
