@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { CassandraClient } from '@tokenstore/cassandra';
+import { type CassandraClient, CassandraStore } from '@tokenstore/cassandra';
 import cassandra from 'cassandra-driver';
+import { afterAll, beforeAll } from 'vitest';
 import { printSkip } from '../support/environment.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../../scripts/cassandra/cluster.sh', import.meta.url));
@@ -74,5 +75,36 @@ export function pinnedTo(client: cassandra.Client, node: NodeId): CassandraClien
       return client.execute(query, params, { ...options, host } as never) as never;
     },
     shutdown: async () => undefined,
+  };
+}
+
+/**
+ * For a describe block that stops nodes: a cluster client and a keyspace replicated three times,
+ * made before its tests; afterwards every node is started again (a failed test may leave some down),
+ * the keyspace dropped and the client shut down. `driver()` is the client once made.
+ */
+export function replicatedKeyspaceForFaults(keyspace: string): { driver: () => cassandra.Client } {
+  let driver: cassandra.Client | undefined;
+  beforeAll(async () => {
+    driver = await clusterClient();
+    const store = await CassandraStore.create({
+      client: driver,
+      keyspace,
+      createSchema: true,
+      replication: { class: 'SimpleStrategy', replicationFactor: 3 },
+    });
+    await store.close();
+  }, 120_000);
+  afterAll(async () => {
+    for (const node of [1, 2, 3] as const) await cluster.restart(node).catch(() => undefined);
+    await cluster.waitFor('UN UN UN').catch(() => undefined);
+    await driver?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    await driver?.shutdown();
+  }, 300_000);
+  return {
+    driver: () => {
+      if (!driver) throw new Error('the cluster client is not connected yet');
+      return driver;
+    },
   };
 }

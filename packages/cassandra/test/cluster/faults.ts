@@ -1,8 +1,7 @@
 import { CassandraStore, CONSISTENCY_PRESETS } from '@tokenstore/cassandra';
 import { isTokenStoreError, ManualClock, TokenService, type TokenStoreError } from '@tokenstore/core';
-import type cassandra from 'cassandra-driver';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cluster, clusterClient, type NodeId, pinnedTo } from './cluster-control.js';
+import { describe, expect, it } from 'vitest';
+import { cluster, type NodeId, pinnedTo, replicatedKeyspaceForFaults } from './cluster-control.js';
 
 const KEYSPACE = `tokenstore_cluster_faults_${process.pid}`;
 
@@ -13,36 +12,18 @@ const KEYSPACE = `tokenstore_cluster_faults_${process.pid}`;
  */
 export function faultTests(enabled: boolean): void {
   describe.skipIf(!enabled)('a three-node cluster losing nodes, at the default levels (ONE / ANY)', () => {
-    let driver: cassandra.Client;
     const clock = new ManualClock();
     // The defaults for everything the tests are about; clients are written and read at QUORUM, so that a test's own
     // set-up (register a client, then issue for it at once) does not hit the read-your-writes caveat.
     const storeOn = (node: NodeId) =>
       new CassandraStore({
-        client: pinnedTo(driver, node),
+        client: pinnedTo(driver(), node),
         keyspace: KEYSPACE,
         consistency: { perOperation: { clients: { read: 'QUORUM', write: 'QUORUM' } } },
       });
     const serviceOn = (node: NodeId) => new TokenService({ store: storeOn(node), clock });
 
-    beforeAll(async () => {
-      driver = await clusterClient();
-      await (
-        await CassandraStore.create({
-          client: driver,
-          keyspace: KEYSPACE,
-          createSchema: true,
-          replication: { class: 'SimpleStrategy', replicationFactor: 3 },
-        })
-      ).close();
-    }, 120_000);
-
-    afterAll(async () => {
-      for (const node of [1, 2, 3] as const) await cluster.restart(node).catch(() => undefined);
-      await cluster.waitFor('UN UN UN').catch(() => undefined);
-      await driver?.execute(`DROP KEYSPACE IF EXISTS ${KEYSPACE}`).catch(() => undefined);
-      await driver?.shutdown();
-    }, 300_000);
+    const { driver } = replicatedKeyspaceForFaults(KEYSPACE);
 
     it('never reports a user revocation as done while a token of the user stays ACTIVE, even when the replica it reads missed the token', async () => {
       const issuer = serviceOn(1);
@@ -73,7 +54,11 @@ export function faultTests(enabled: boolean): void {
       await cluster.waitFor('UN UN UN');
       if (!revoked) await revoker.revokeTokensOfUser('alice');
       const checker = new TokenService({
-        store: new CassandraStore({ client: pinnedTo(driver, 1), keyspace: KEYSPACE, consistency: { read: 'QUORUM', write: 'QUORUM' } }),
+        store: new CassandraStore({
+          client: pinnedTo(driver(), 1),
+          keyspace: KEYSPACE,
+          consistency: { read: 'QUORUM', write: 'QUORUM' },
+        }),
         clock,
       });
       expect(await checker.validateAccessToken(token.accessToken), 'the token after its user was revoked').toBeNull();
@@ -93,7 +78,7 @@ export function faultTests(enabled: boolean): void {
       await cluster.waitFor('DN DN UN', 3);
       const atOne = serviceOn(3);
       const atQuorum = new TokenService({
-        store: new CassandraStore({ client: pinnedTo(driver, 3), keyspace: KEYSPACE, consistency: CONSISTENCY_PRESETS.global }),
+        store: new CassandraStore({ client: pinnedTo(driver(), 3), keyspace: KEYSPACE, consistency: CONSISTENCY_PRESETS.global }),
         clock,
       });
       // The isolated replica still has the token ACTIVE: a validation at ONE accepts the revoked token.

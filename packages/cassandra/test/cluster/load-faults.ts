@@ -1,8 +1,7 @@
 import { CassandraStore, CONSISTENCY_PRESETS } from '@tokenstore/cassandra';
 import { ErrorCode, isTokenStoreError, ManualClock, TokenService } from '@tokenstore/core';
-import type cassandra from 'cassandra-driver';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cluster, clusterClient, pinnedTo } from './cluster-control.js';
+import { describe, expect, it } from 'vitest';
+import { cluster, pinnedTo, replicatedKeyspaceForFaults } from './cluster-control.js';
 
 const KEYSPACE = `tokenstore_cluster_load_${process.pid}`;
 /** Errors a caller may see while a node is failing: Cassandra unreachable or slow, both typed. */
@@ -21,37 +20,23 @@ interface Outcome {
  */
 export function loadFaultTests(enabled: boolean): void {
   describe.skipIf(!enabled)('a three-node cluster under load at LOCAL_QUORUM, one node killed', () => {
-    let driver: cassandra.Client;
     const clock = new ManualClock();
 
-    beforeAll(async () => {
-      driver = await clusterClient();
-      await (
-        await CassandraStore.create({
-          client: driver,
-          keyspace: KEYSPACE,
-          createSchema: true,
-          replication: { class: 'SimpleStrategy', replicationFactor: 3 },
-        })
-      ).close();
-    }, 120_000);
-
-    afterAll(async () => {
-      for (const node of [1, 2, 3] as const) await cluster.restart(node).catch(() => undefined);
-      await cluster.waitFor('UN UN UN').catch(() => undefined);
-      await driver?.execute(`DROP KEYSPACE IF EXISTS ${KEYSPACE}`).catch(() => undefined);
-      await driver?.shutdown();
-    }, 300_000);
+    const { driver } = replicatedKeyspaceForFaults(KEYSPACE);
 
     it('fails only with typed errors until the kill is detected, fails nothing after, loses nothing, and works on when the node returns (commit log replayed)', async () => {
       // The gateway talks to node 1, a coordinator that survives; node 3 is a replica of everything.
-      const store = new CassandraStore({ client: pinnedTo(driver, 1), keyspace: KEYSPACE, consistency: CONSISTENCY_PRESETS.production });
+      const store = new CassandraStore({
+        client: pinnedTo(driver(), 1),
+        keyspace: KEYSPACE,
+        consistency: CONSISTENCY_PRESETS.production,
+      });
       const service = new TokenService({ store, clock });
       const { consumerKey } = await service.registerClient({ name: 'load client' });
       // Tokens every replica holds before the kill (a read at ALL answers, and repairs, only then): after
       // its restart node 3 must still serve them from its commit log.
       const atAll = new TokenService({
-        store: new CassandraStore({ client: pinnedTo(driver, 1), keyspace: KEYSPACE, consistency: { read: 'ALL' } }),
+        store: new CassandraStore({ client: pinnedTo(driver(), 1), keyspace: KEYSPACE, consistency: { read: 'ALL' } }),
         clock,
       });
       const settled: string[] = [];
@@ -125,7 +110,7 @@ export function loadFaultTests(enabled: boolean): void {
       await cluster.stop(2);
       await cluster.waitFor('DN DN UN', 3);
       const onNode3 = new TokenService({
-        store: new CassandraStore({ client: pinnedTo(driver, 3), keyspace: KEYSPACE, consistency: { read: 'ONE' } }),
+        store: new CassandraStore({ client: pinnedTo(driver(), 3), keyspace: KEYSPACE, consistency: { read: 'ONE' } }),
         clock,
       });
       let served = 0;
