@@ -1,7 +1,7 @@
 import { CacheStore, ReadCacheStore } from '@tokenstore/cache';
 import { ErrorCode, ManualClock, TokenState } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
-import { accessTokenRow, clientRow, countingStore, refreshTokenRow } from './support.js';
+import { accessTokenRow, clientRow, countingStore, holdReads, refreshTokenRow } from './support.js';
 
 /** A read cache over a counting CacheStore, all on one manual clock. */
 function setup(options: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number } = {}) {
@@ -156,13 +156,9 @@ describe('ReadCacheStore', () => {
     const { clock, backing, cache, calls, control } = setup();
     const row = accessTokenRow(clock.now());
     await backing.insert('accessToken', row);
-    let release!: () => void;
-    control.gate = new Promise((resolve) => {
-      release = resolve;
-    });
+    const release = holdReads(control);
     const pending = cache.get('accessToken', row.key);
     await cache.compareAndSetState('accessToken', row.key, { from: 'ACTIVE', to: 'REVOKED', at: clock.now() });
-    control.gate = null;
     release();
     expect((await pending)?.state).toBe(TokenState.Active);
     expect((await cache.get('accessToken', row.key))?.state).toBe(TokenState.Revoked);
@@ -173,15 +169,11 @@ describe('ReadCacheStore', () => {
     const { clock, backing, cache, calls, control } = setup({ ttlMs: 5000 });
     const row = accessTokenRow(clock.now());
     await backing.insert('accessToken', row);
-    let release!: () => void;
-    control.gate = new Promise((resolve) => {
-      release = resolve;
-    });
+    const release = holdReads(control);
     const pending = cache.get('accessToken', row.key);
     // The row is read now; the answer takes 4 s to arrive, and another node revokes the token meanwhile.
     clock.advance(4000);
     await backing.compareAndSetState('accessToken', row.key, { from: 'ACTIVE', to: 'REVOKED', at: clock.now() });
-    control.gate = null;
     release();
     expect((await pending)?.state).toBe(TokenState.Active);
     clock.advance(1000);
@@ -195,14 +187,10 @@ describe('ReadCacheStore', () => {
     const { clock, backing, cache, calls, control } = setup({ ttlMs: 5000, negativeTtlMs: 1000 });
     const row = accessTokenRow(clock.now());
     await backing.insert('accessToken', row);
-    let release!: () => void;
-    control.gate = new Promise((resolve) => {
-      release = resolve;
-    });
+    const release = holdReads(control);
     const pending = cache.get('accessToken', row.key);
     const unknown = cache.get('accessToken', 'unknown-key');
     clock.advance(5001);
-    control.gate = null;
     release();
     await pending;
     await unknown;

@@ -6,6 +6,21 @@ export { accessTokenRow, authorizationCodeRow, clientRow, refreshTokenRow, scanA
  * Wraps a store so every method call is counted (e.g. to prove a read was answered from a cache).
  * `gate`, when set, holds the answers of `get` calls (read before it opened) until it resolves.
  */
+/**
+ * Makes the counting store's reads slow: each `get` reads its row at once and answers when the
+ * returned function is called (which also stops holding later reads).
+ */
+export function holdReads(control: { gate: Promise<void> | null }): () => void {
+  let open!: () => void;
+  control.gate = new Promise((resolve) => {
+    open = resolve;
+  });
+  return () => {
+    control.gate = null;
+    open();
+  };
+}
+
 export function countingStore(inner: TokenStore) {
   const calls: Record<string, number> = {};
   const control: { gate: Promise<void> | null } = { gate: null };

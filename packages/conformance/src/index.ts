@@ -25,7 +25,7 @@ export { createGate, type Gate, settle, settleAll, waitUntil } from './concurren
 export { CLIENT_REDIRECT_URIS, ConformanceContext, type ServiceOverrides, SUITE_RETENTION } from './context.js';
 export { expectTokenStoreError } from './expect-error.js';
 export { checkHistory, purgeableByDesign, type Violation } from './history/index.js';
-export { createHeldStep, type HeldStep, holdingBefore, type InterleavingControls } from './interleaving-controls.js';
+export { createHeldStep, type HeldStep, holdingBefore, type InterleavingControls, StatementHold } from './interleaving-controls.js';
 export { PROTECTION_MODES, selectModes } from './modes.js';
 export type { ConformanceCapabilities, ConformanceOptions, ProtectionModeCase, StoreContext } from './options.js';
 export { accessTokenRow, authorizationCodeRow, clientRow, ROW_DEFAULTS, refreshTokenRow, scanAllRows } from './rows.js';

@@ -51,6 +51,38 @@ export function createHeldStep(): HeldStep & { arrive(): Promise<void> } {
 }
 
 /**
+ * One hold armed on the next statement that matches a pattern: what a backend's holding driver (a
+ * wrapped pool or client) keeps between a test arming it and the statement arriving.
+ */
+export class StatementHold {
+  #armed: { statement: RegExp; step: ReturnType<typeof createHeldStep> } | undefined;
+
+  /** Arms the hold; throws when one is armed already (one held step at a time). */
+  arm(statement: RegExp): HeldStep {
+    if (this.#armed) throw new Error('a hold is already armed');
+    const step = createHeldStep();
+    this.#armed = { statement, step };
+    return step;
+  }
+
+  /** True when a hold is armed and `text` is its statement (the hold stays armed). */
+  matches(text: string): boolean {
+    return this.#armed?.statement.test(text) ?? false;
+  }
+
+  /** Disarms the hold and returns its step, for the driver to `arrive()` at; `undefined` if none is armed. */
+  take(): ReturnType<typeof createHeldStep> | undefined {
+    const armed = this.#armed;
+    this.#armed = undefined;
+    return armed?.step;
+  }
+
+  get armed(): boolean {
+    return this.#armed !== undefined;
+  }
+}
+
+/**
  * `store`, with the next call of `method` held just before it reaches the store: the caller (the
  * service) has made every read and decision that precede the store call, and the store has not yet
  * seen it. Every other call passes straight through.

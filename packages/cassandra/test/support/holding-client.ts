@@ -1,5 +1,5 @@
 import type { CassandraClient } from '@tokenstore/cassandra';
-import { createHeldStep, type HeldStep } from '@tokenstore/conformance';
+import { type HeldStep, StatementHold } from '@tokenstore/conformance';
 
 /** The lightweight transaction that decides a first rotation (`rotation.rotate` in statements.ts). */
 const ROTATION = /^UPDATE \S+ USING TTL \? SET state = 'INACTIVE', rotated_at = \?/;
@@ -12,15 +12,12 @@ const REVOCATION_READ = /^SELECT kind, token_key\b.* FROM \S+\.tokens_by_(user|c
  * that sent it is not complete. Every other statement goes straight to the shared client.
  */
 export class HoldingClient implements CassandraClient {
-  #armed: { statement: RegExp; step: ReturnType<typeof createHeldStep> } | undefined;
+  readonly #hold = new StatementHold();
 
   constructor(private readonly real: CassandraClient) {}
 
   holdAfter(statement: RegExp): HeldStep {
-    if (this.#armed) throw new Error('a hold is already armed');
-    const step = createHeldStep();
-    this.#armed = { statement, step };
-    return step;
+    return this.#hold.arm(statement);
   }
 
   holdRotation(): HeldStep {
@@ -32,12 +29,9 @@ export class HoldingClient implements CassandraClient {
   }
 
   async execute(...args: Parameters<CassandraClient['execute']>): ReturnType<CassandraClient['execute']> {
-    const armed = this.#armed;
+    const held = this.#hold.matches(args[0]);
     const result = await this.real.execute(...args);
-    if (armed?.statement.test(args[0])) {
-      this.#armed = undefined;
-      await armed.step.arrive();
-    }
+    if (held) await this.#hold.take()?.arrive();
     return result;
   }
 

@@ -1,4 +1,4 @@
-import { createHeldStep, type HeldStep } from '@tokenstore/conformance';
+import { type HeldStep, StatementHold } from '@tokenstore/conformance';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import type { MysqlPool, PostgresPool } from '../../src/index.js';
@@ -20,15 +20,12 @@ interface Holder {
 }
 
 abstract class CommitHolder implements Holder {
-  #armed: { statement: RegExp; step: ReturnType<typeof createHeldStep> } | undefined;
+  readonly #hold = new StatementHold();
   /** Server-side id of the held session (backend pid / connection id), known once it is held. */
   protected heldSession: number | undefined;
 
   holdCommitOf(statement: RegExp): HeldStep {
-    if (this.#armed) throw new Error('a hold is already armed');
-    const step = createHeldStep();
-    this.#armed = { statement, step };
-    return step;
+    return this.#hold.arm(statement);
   }
 
   holdRotation(): HeldStep {
@@ -49,15 +46,14 @@ abstract class CommitHolder implements Holder {
    * statement goes out (the held COMMIT), or `undefined`.
    */
   protected async beforeStatement(session: { marked: boolean; sessionId(): Promise<number> }, text: string): Promise<void> {
-    const armed = this.#armed;
-    if (!armed) return;
-    if (armed.statement.test(text)) session.marked = true;
+    if (!this.#hold.armed) return;
+    if (this.#hold.matches(text)) session.marked = true;
     else if (session.marked && COMMIT.test(text)) {
-      this.#armed = undefined;
+      const step = this.#hold.take()!;
       session.marked = false;
       this.heldSession = await session.sessionId();
       try {
-        await armed.step.arrive();
+        await step.arrive();
       } finally {
         this.heldSession = undefined;
       }
