@@ -1,11 +1,11 @@
 /**
- * Cache store benchmark (issue 2): validate and issue through TokenService + CacheStore, against the
+ * Memory store benchmark (issue 2): validate and issue through TokenService + MemoryStore, against the
  * same work done directly with lru-cache + node:crypto (the physical limit of this design).
  * Run: node --import tsx bench/cache.ts
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { TokenService } from '@tokenstore/core';
 import { LRUCache } from 'lru-cache';
 import { formatRate, measureThroughput, printTable } from './support.js';
@@ -29,7 +29,7 @@ export interface CacheBenchResult {
 }
 
 export async function benchCache(): Promise<CacheBenchResult[]> {
-  const service = new TokenService({ store: new CacheStore({ maxEntries: 1_000_000 }), requireRegisteredClient: true });
+  const service = new TokenService({ store: new MemoryStore({ maxEntries: 1_000_000 }), requireRegisteredClient: true });
   const client = await service.registerClient({ name: 'bench' });
   const tokens: string[] = [];
   for (let i = 0; i < TOKENS; i++) {
@@ -98,7 +98,7 @@ export async function benchCache(): Promise<CacheBenchResult[]> {
   await service.close();
 
   printTable(
-    'Cache store: TokenService + CacheStore vs raw lru-cache + node:crypto (ops/s, 1 worker)',
+    'Memory store: TokenService + MemoryStore vs raw lru-cache + node:crypto (ops/s, 1 worker)',
     results.map((r) => ({
       operation: r.operation,
       'service ops/s': formatRate(r.service),

@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider, type MetricData, MetricReader } from '@opentelemetry/sdk-metrics';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { instrumentTokenService, TokenService } from '@tokenstore/core';
 import { bulkLoadTokens } from '../packages/rdbms/test/support/bulk-load.js';
 import { testEnvironment } from '../packages/rdbms/test/support/environment.js';
@@ -40,7 +40,7 @@ export async function benchObservability(): Promise<void> {
 }
 
 async function benchInstrumentationCost(): Promise<void> {
-  const store = new CacheStore({ maxEntries: 1_000_000 });
+  const store = new MemoryStore({ maxEntries: 1_000_000 });
   const plain = new TokenService({ store });
   const { consumerKey } = await plain.registerClient({ name: 'bench' });
   const tokens: string[] = [];

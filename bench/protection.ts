@@ -1,6 +1,6 @@
 /**
  * Protection-at-rest benchmark (issue 3): validate and issue throughput through TokenService on the
- * CacheStore in every protection mode, plus reveal (decryption: used only by token reuse and rewrap).
+ * MemoryStore in every protection mode, plus reveal (decryption: used only by token reuse and rewrap).
  * Each mode is measured in its own process, in interleaved rounds, keeping the best round, so neither JIT
  * state left by another mode nor a neighbour process stealing the CPU for a moment decides the comparison.
  * Run: node --import tsx bench/protection.ts   (BENCH_DURATION_MS scales every measurement; default 800)
@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import {
   createProtector,
   generateAesKey,
@@ -77,7 +77,7 @@ function modes(): BenchMode[] {
 
 async function prepare(mode: BenchMode): Promise<PreparedMode> {
   const protector = createProtector(mode.protection);
-  const store = new CacheStore({ maxEntries: 200_000 });
+  const store = new MemoryStore({ maxEntries: 200_000 });
   const writer = new TokenService({ store, protector: createProtector(mode.writtenIn ?? mode.protection) });
   const client = await writer.registerClient({ name: 'bench' });
   const tokens: string[] = [];
@@ -160,7 +160,7 @@ export async function benchProtection(): Promise<ProtectionBenchRow[]> {
   }));
 
   printTable(
-    `Protection modes: TokenService on CacheStore, ${TOKENS.toLocaleString('en-US')} tokens, one caller, one process per mode, best of ${VALIDATE_ROUNDS} interleaved rounds (ops/s)`,
+    `Protection modes: TokenService on MemoryStore, ${TOKENS.toLocaleString('en-US')} tokens, one caller, one process per mode, best of ${VALIDATE_ROUNDS} interleaved rounds (ops/s)`,
     rows.map((row) => ({
       mode: row.mode,
       'validate/s': formatRate(row.validatePerSecond),

@@ -1,11 +1,11 @@
 /**
- * The main job on the embedded default (the in-memory cache store): register a client, issue, validate,
+ * The main job on the embedded default (the in-memory store): register a client, issue, validate,
  * refresh, revoke and purge. Run: npm run demo
  */
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { TokenService } from '@tokenstore/core';
 
-const tokens = new TokenService({ store: new CacheStore(), reuseTokens: true, purge: { intervalSeconds: 60 } });
+const tokens = new TokenService({ store: new MemoryStore(), reuseTokens: true, purge: { intervalSeconds: 60 } });
 tokens.events.on('purge', (run) => console.log('purge run', run.removed));
 
 const { consumerKey, consumerSecret } = await tokens.registerClient({ name: 'demo-app', grantTypes: ['password', 'refresh_token'] });

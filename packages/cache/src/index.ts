@@ -1,15 +1,15 @@
-export { CacheStore, type CacheStoreSizes } from './cache-store.js';
+export { MemoryStore, type MemoryStoreSizes } from './memory-store.js';
 export {
   type CacheRetention,
-  type CacheStoreOptions,
   DEFAULT_CACHE_RETENTION,
   DEFAULT_MAX_ENTRIES,
   DEFAULT_NEGATIVE_TTL_MS,
   DEFAULT_READ_CACHE_MAX_ENTRIES,
   DEFAULT_READ_CACHE_TTL_MS,
+  type MemoryStoreOptions,
   type ReadCacheOptions,
-  type ResolvedCacheStoreOptions,
+  type ResolvedMemoryStoreOptions,
   type ResolvedReadCacheOptions,
 } from './options.js';
-export { ReadCacheStore } from './read-cache.js';
+export { ReadCache } from './read-cache.js';
 export type { TokenTableSizes } from './token-table.js';

@@ -11,7 +11,7 @@ export interface CacheRetention {
   expiredSeconds: number;
 }
 
-export interface CacheStoreOptions {
+export interface MemoryStoreOptions {
   /**
    * Most rows kept per kind (access tokens, refresh tokens and codes each have their own LRU); the
    * least recently used row is evicted first. Clients are never evicted. Default 100_000.
@@ -31,7 +31,7 @@ export interface CacheStoreOptions {
   retention?: Partial<CacheRetention>;
 }
 
-export interface ResolvedCacheStoreOptions {
+export interface ResolvedMemoryStoreOptions {
   maxEntries: number;
   maxMemoryBytes: number | null;
   clock: Clock;
@@ -41,7 +41,7 @@ export interface ResolvedCacheStoreOptions {
 export const DEFAULT_MAX_ENTRIES = 100_000;
 export const DEFAULT_CACHE_RETENTION: Readonly<CacheRetention> = { inactiveSeconds: 86400, expiredSeconds: 0 };
 
-/** Options of the read cache a {@link ReadCacheStore} keeps in front of another store. */
+/** Options of the read cache a {@link ReadCache} keeps in front of another store. */
 export interface ReadCacheOptions {
   /** Most cached lookups per kind (and for clients). Default 10_000. */
   maxEntries?: number;
@@ -99,8 +99,8 @@ function clockOption(value: unknown, where: Backend): Clock {
   return value as Clock;
 }
 
-/** Applies defaults and validates every CacheStore option, naming the option on failure. */
-export function resolveCacheStoreOptions(options: CacheStoreOptions | undefined): ResolvedCacheStoreOptions {
+/** Applies defaults and validates every MemoryStore option, naming the option on failure. */
+export function resolveMemoryStoreOptions(options: MemoryStoreOptions | undefined): ResolvedMemoryStoreOptions {
   const where = { backend: 'cache' };
   const o = requireOptionsObject('options', options, where);
   rejectUnknown('', o, ['maxEntries', 'maxMemoryBytes', 'clock', 'retention'], where);
@@ -133,7 +133,7 @@ export function resolveCacheStoreOptions(options: CacheStoreOptions | undefined)
   };
 }
 
-/** Applies defaults and validates every ReadCacheStore option, naming the option on failure. */
+/** Applies defaults and validates every ReadCache option, naming the option on failure. */
 export function resolveReadCacheOptions(options: ReadCacheOptions | undefined, backend: string): ResolvedReadCacheOptions {
   const where = { backend };
   const o = requireOptionsObject('options', options, where);

@@ -70,7 +70,7 @@ type RowCaches = { [K in TokenKind]: LookupCache<StoredRowByKind[K]> };
  * of indexes that every read would have to maintain). Lookups in flight when a write lands are not
  * cached.
  */
-export class ReadCacheStore implements TokenStore {
+export class ReadCache implements TokenStore {
   readonly backend: string;
   readonly inner: TokenStore;
   readonly options: Readonly<ResolvedReadCacheOptions>;

@@ -1,4 +1,4 @@
-import { CacheStore, ReadCacheStore } from '@tokenstore/cache';
+import { MemoryStore, ReadCache } from '@tokenstore/cache';
 import { runConformanceSuite } from '@tokenstore/conformance';
 import { scanAllRows } from './support.js';
 
@@ -8,12 +8,12 @@ const maxEntries = 2_000;
 
 runConformanceSuite({
   name: 'cache',
-  createStore: ({ clock, retention }) => new CacheStore({ clock, retention, maxEntries }),
+  createStore: ({ clock, retention }) => new MemoryStore({ clock, retention, maxEntries }),
   inspect: scanAllRows,
 });
 
 runConformanceSuite({
   name: 'cache+read-cache',
-  createStore: ({ clock, retention }) => new ReadCacheStore(new CacheStore({ clock, retention, maxEntries }), { clock }),
+  createStore: ({ clock, retention }) => new ReadCache(new MemoryStore({ clock, retention, maxEntries }), { clock }),
   inspect: (store) => scanAllRows(store.inner),
 });

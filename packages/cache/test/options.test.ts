@@ -1,4 +1,4 @@
-import { CacheStore, ReadCacheStore } from '@tokenstore/cache';
+import { MemoryStore, ReadCache } from '@tokenstore/cache';
 import { ErrorCode, TokenStoreError } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
 
@@ -17,9 +17,9 @@ function misconfiguration(build: () => unknown): TokenStoreError {
 // biome-ignore lint/suspicious/noExplicitAny: see above
 const loose = (value: unknown): any => value;
 
-describe('CacheStore options', () => {
+describe('MemoryStore options', () => {
   it('applies the defaults: 100,000 rows per kind, no memory bound, the service retention defaults', () => {
-    const store = new CacheStore();
+    const store = new MemoryStore();
     expect(store.options).toMatchObject({
       maxEntries: 100_000,
       maxMemoryBytes: null,
@@ -44,16 +44,16 @@ describe('CacheStore options', () => {
     ['maxEntry', { maxEntry: 10 }],
     ['options', null],
   ])('names %s when it is invalid', (field, options) => {
-    const error = misconfiguration(() => new CacheStore(loose(options)));
+    const error = misconfiguration(() => new MemoryStore(loose(options)));
     expect(error.field).toBe(field);
     expect(error.backend).toBe('cache');
     expect(error.message).toContain(field);
   });
 });
 
-describe('ReadCacheStore options', () => {
+describe('ReadCache options', () => {
   it('applies the defaults: 10,000 entries, 5 s staleness, 1 s negative caching', () => {
-    const cache = new ReadCacheStore(new CacheStore());
+    const cache = new ReadCache(new MemoryStore());
     expect(cache.options).toMatchObject({ maxEntries: 10_000, ttlMs: 5000, negativeTtlMs: 1000 });
     expect(cache.backend).toBe('cache+cache');
   });
@@ -66,12 +66,12 @@ describe('ReadCacheStore options', () => {
     ['clock', { clock: {} }],
     ['ttl', { ttl: 5 }],
   ])('names %s when it is invalid', (field, options) => {
-    const error = misconfiguration(() => new ReadCacheStore(new CacheStore(), loose(options)));
+    const error = misconfiguration(() => new ReadCache(new MemoryStore(), loose(options)));
     expect(error.field).toBe(field);
     expect(error.backend).toBe('cache+cache');
   });
 
   it('refuses something that is not a store', () => {
-    expect(misconfiguration(() => new ReadCacheStore(loose({}))).field).toBe('inner');
+    expect(misconfiguration(() => new ReadCache(loose({}))).field).toBe('inner');
   });
 });

@@ -1,18 +1,18 @@
-import { CacheStore, ReadCacheStore } from '@tokenstore/cache';
+import { MemoryStore, ReadCache } from '@tokenstore/cache';
 import { ErrorCode, ManualClock, TokenState } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
 import { accessTokenRow, clientRow, countingStore, holdReads, refreshTokenRow } from './support.js';
 
-/** A read cache over a counting CacheStore, all on one manual clock. */
+/** A read cache over a counting MemoryStore, all on one manual clock. */
 function setup(options: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number } = {}) {
   const clock = new ManualClock();
-  const backing = new CacheStore({ clock });
+  const backing = new MemoryStore({ clock });
   const { store: inner, calls, control } = countingStore(backing);
-  const cache = new ReadCacheStore(inner, { clock, ...options });
+  const cache = new ReadCache(inner, { clock, ...options });
   return { clock, backing, inner, calls, control, cache };
 }
 
-describe('ReadCacheStore', () => {
+describe('ReadCache', () => {
   it('answers repeated lookups of a row from the cache', async () => {
     const { clock, backing, calls, cache } = setup();
     const row = accessTokenRow(clock.now());
@@ -220,9 +220,9 @@ describe('ReadCacheStore', () => {
   describe('staleness bound for changes made on other nodes', () => {
     it('serves a row revoked elsewhere for at most ttlMs', async () => {
       const clock = new ManualClock();
-      const shared = new CacheStore({ clock });
-      const nodeA = new ReadCacheStore(shared, { clock, ttlMs: 5000 });
-      const nodeB = new ReadCacheStore(shared, { clock, ttlMs: 5000 });
+      const shared = new MemoryStore({ clock });
+      const nodeA = new ReadCache(shared, { clock, ttlMs: 5000 });
+      const nodeB = new ReadCache(shared, { clock, ttlMs: 5000 });
       const row = accessTokenRow(clock.now());
       await nodeA.insert('accessToken', row);
       expect((await nodeA.get('accessToken', row.key))?.state).toBe('ACTIVE');
@@ -236,9 +236,9 @@ describe('ReadCacheStore', () => {
 
     it('reports a key created elsewhere as unknown for at most negativeTtlMs', async () => {
       const clock = new ManualClock();
-      const shared = new CacheStore({ clock });
-      const nodeA = new ReadCacheStore(shared, { clock, negativeTtlMs: 1000 });
-      const nodeB = new ReadCacheStore(shared, { clock });
+      const shared = new MemoryStore({ clock });
+      const nodeA = new ReadCache(shared, { clock, negativeTtlMs: 1000 });
+      const nodeB = new ReadCache(shared, { clock });
       const row = accessTokenRow(clock.now());
       expect(await nodeA.get('accessToken', row.key)).toBeNull();
       await nodeB.insert('accessToken', row);

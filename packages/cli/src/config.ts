@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { parseCassandraUrl } from '@tokenstore/cassandra';
 import {
   isTokenStoreError,
@@ -239,7 +239,7 @@ function checkServiceOptions(service: CliConfig['service'], protection: Protecti
     probe = new TokenService({
       ...service,
       purge: { ...service.purge, intervalSeconds: 0 },
-      store: new CacheStore(),
+      store: new MemoryStore(),
       protector: protection.protector,
     });
   } catch (error) {

@@ -1,4 +1,4 @@
-import { CacheStore, ReadCacheStore } from '@tokenstore/cache';
+import { MemoryStore, ReadCache } from '@tokenstore/cache';
 import { CassandraStore } from '@tokenstore/cassandra';
 import type { Clock, TokenStore } from '@tokenstore/core';
 import { createSqlStore } from '@tokenstore/rdbms';
@@ -18,8 +18,8 @@ export interface OpenStoreOptions {
 }
 
 /**
- * Opens the store `TOKENSTORE_URL` names: a `CacheStore` for `memory:`, a `SqlStore` for the SQL URLs,
- * a `CassandraStore` for `cassandra://` — wrapped in a `ReadCacheStore` when a read cache is
+ * Opens the store `TOKENSTORE_URL` names: a `MemoryStore` for `memory:`, a `SqlStore` for the SQL URLs,
+ * a `CassandraStore` for `cassandra://` — wrapped in a `ReadCache` when a read cache is
  * configured. A missing driver package fails with the core `DriverUnavailableError`
  * (`DRIVER_UNAVAILABLE`), whose `packageName` says what to install; an unreachable database with
  * `BACKEND_UNAVAILABLE`.
@@ -27,7 +27,7 @@ export interface OpenStoreOptions {
 export async function openStore(settings: StoreSettings, options: OpenStoreOptions = {}): Promise<TokenStore> {
   const store = await openBackend(settings.backend, settings, options);
   if (!settings.readCache || settings.backend.kind === 'memory') return store;
-  return new ReadCacheStore(store, {
+  return new ReadCache(store, {
     ttlMs: settings.readCache.ttlMs,
     maxEntries: settings.readCache.maxEntries,
     ...(options.clock ? { clock: options.clock } : {}),
@@ -39,7 +39,7 @@ async function openBackend(backend: BackendConfig, settings: StoreSettings, opti
   switch (backend.kind) {
     case 'memory':
       // Keep rows as long as the service's retention, or replay/reuse detection would end early.
-      return new CacheStore({ retention, ...(options.clock ? { clock: options.clock } : {}) });
+      return new MemoryStore({ retention, ...(options.clock ? { clock: options.clock } : {}) });
     case 'sql':
       return createSqlStore({ url: backend.url, migrate: options.migrate ?? false });
     case 'cassandra':

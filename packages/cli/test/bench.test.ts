@@ -1,4 +1,4 @@
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { describe, expect, it } from 'vitest';
 import { isolatedDatabaseUrl } from '../../rdbms/test/support/isolated-database.js';
 import type { BenchReport } from '../src/index.js';
@@ -9,7 +9,7 @@ if (!POSTGRES_URL) console.log('[cli] postgres: bench raw-driver test skipped â€
 
 describe('tokenstore bench', () => {
   it('measures issue and validate on the memory store and removes its client afterwards (--json)', async () => {
-    const store = new CacheStore();
+    const store = new MemoryStore();
     store.close = async () => undefined;
     const { code, stdout } = await cli(['bench', '--json', '--duration', '1', '--concurrency', '2', '--tokens', '20'], {
       openStore: async () => store,

@@ -1,15 +1,15 @@
-import { CacheStore, ReadCacheStore } from '@tokenstore/cache';
+import { MemoryStore, ReadCache } from '@tokenstore/cache';
 import { DriverUnavailableError, ManualClock, TokenService } from '@tokenstore/core';
 import { SqlStore } from '@tokenstore/rdbms';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, openStore } from '../src/index.js';
 
 describe('openStore', () => {
-  it('opens a CacheStore for memory: that keeps rows as long as the service retention', async () => {
+  it('opens a MemoryStore for memory: that keeps rows as long as the service retention', async () => {
     const clock = new ManualClock();
     const store = await openStore(loadConfig({ TOKENSTORE_RETENTION: '60' }), { clock });
-    expect(store).toBeInstanceOf(CacheStore);
-    expect((store as CacheStore).options.retention).toEqual({ inactiveSeconds: 60, expiredSeconds: 0 });
+    expect(store).toBeInstanceOf(MemoryStore);
+    expect((store as MemoryStore).options.retention).toEqual({ inactiveSeconds: 60, expiredSeconds: 0 });
     // The store ages with the injected clock: a revoked token is gone once the retention has passed
     // (it expires before, so its inactive retention is the later deadline).
     const service = new TokenService({ store, clock });
@@ -25,9 +25,9 @@ describe('openStore', () => {
   it('opens a SqlStore for a SQL URL (the pool connects lazily) and puts the configured read cache in front', async () => {
     const config = loadConfig({ TOKENSTORE_URL: 'postgres://nobody@127.0.0.1:1/none', TOKENSTORE_READ_CACHE_TTL_MS: '1500' });
     const store = await openStore(config);
-    expect(store).toBeInstanceOf(ReadCacheStore);
-    expect((store as ReadCacheStore).inner).toBeInstanceOf(SqlStore);
-    expect((store as ReadCacheStore).options.ttlMs).toBe(1500);
+    expect(store).toBeInstanceOf(ReadCache);
+    expect((store as ReadCache).inner).toBeInstanceOf(SqlStore);
+    expect((store as ReadCache).options.ttlMs).toBe(1500);
     expect(store.backend).toBe('cache+postgres');
     await store.close();
   });

@@ -1,4 +1,4 @@
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { ManualClock, TokenService } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
@@ -11,7 +11,7 @@ class Terminal extends Collector {
 }
 
 async function filledStore(clock: ManualClock) {
-  const store = new CacheStore({ clock, retention: { inactiveSeconds: 20 * 86400, expiredSeconds: 20 * 86400 } });
+  const store = new MemoryStore({ clock, retention: { inactiveSeconds: 20 * 86400, expiredSeconds: 20 * 86400 } });
   store.close = async () => undefined;
   const service = new TokenService({ store, clock });
   const { consumerKey } = await service.registerClient();

@@ -1,4 +1,4 @@
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { ManualClock, TokenService } from '@tokenstore/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { PurgeReport, StatsReport } from '../src/index.js';
@@ -12,7 +12,7 @@ const HOUR = 3600;
  */
 function fixture() {
   const clock = new ManualClock();
-  const store = new CacheStore({ clock, retention: { inactiveSeconds: 20 * 86400, expiredSeconds: 20 * 86400 } });
+  const store = new MemoryStore({ clock, retention: { inactiveSeconds: 20 * 86400, expiredSeconds: 20 * 86400 } });
   store.close = async () => undefined;
   const service = new TokenService({ store, clock });
   const run = (argv: string[]) => cli(argv, { clock, openStore: async () => store });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { createProtector, ManualClock, TokenService } from '@tokenstore/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RewrapReport } from '../src/index.js';
@@ -13,14 +13,14 @@ const HASH_ENV = { TOKENSTORE_PROTECTION: 'hash', TOKENSTORE_PEPPERS: `p1:${PEPP
 
 describe('tokenstore rewrap (plain → hash on the memory store)', () => {
   let clock: ManualClock;
-  let store: CacheStore;
+  let store: MemoryStore;
   let tokens: string[];
   let clientSecret: string;
   let checkpoint: string;
 
   beforeEach(async () => {
     clock = new ManualClock();
-    store = new CacheStore({ clock });
+    store = new MemoryStore({ clock });
     store.close = async () => undefined;
     const plain = new TokenService({ store, clock });
     const client = await plain.registerClient({ consumerKey: 'app' });

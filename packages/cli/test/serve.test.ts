@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { describe, expect, it } from 'vitest';
 import type { StartTokenServer, StartTokenServerOptions } from '../src/index.js';
 import { cli, until } from './support/cli.js';
@@ -35,8 +35,8 @@ async function freePort(): Promise<number> {
 }
 
 /** A store that survives the command closing it, like a database across restarts. */
-function persistentStore(): CacheStore {
-  const store = new CacheStore();
+function persistentStore(): MemoryStore {
+  const store = new MemoryStore();
   store.close = async () => undefined;
   return store;
 }
@@ -44,7 +44,7 @@ function persistentStore(): CacheStore {
 /** Runs `serve` until the stub server has started, then stops it as SIGTERM would. */
 async function serveOnce(
   env: Record<string, string>,
-  store: CacheStore | undefined,
+  store: MemoryStore | undefined,
   server = stubServer(),
   readFile?: (path: string) => string,
 ) {
@@ -210,14 +210,14 @@ describe('tokenstore serve', () => {
   });
 
   it('closes the service (and so the store) when stopped', async () => {
-    const store = new CacheStore();
+    const store = new MemoryStore();
     const { code } = await serveOnce({}, store);
     expect(code).toBe(0);
     await expect(store.getClient('demo-client')).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
   it('exits 1 and closes the store when the server cannot start', async () => {
-    const store = new CacheStore();
+    const store = new MemoryStore();
     const result = await cli(['serve'], {
       openStore: async () => store,
       startTokenServer: async () => {
@@ -235,7 +235,7 @@ describe('tokenstore serve', () => {
       env: { PORT: 'eighty' },
       openStore: async () => {
         opened = true;
-        return new CacheStore();
+        return new MemoryStore();
       },
       startTokenServer: stubServer().start,
     });

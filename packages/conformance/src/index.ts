@@ -70,7 +70,7 @@ function selectTopics(names: readonly string[] | undefined): Array<(ctx: Conform
  * at the top level of a test file:
  *
  * ```ts
- * runConformanceSuite({ name: 'cache', createStore: ({ clock }) => new CacheStore({ clock }), inspect: dumpRows });
+ * runConformanceSuite({ name: 'cache', createStore: ({ clock }) => new MemoryStore({ clock }), inspect: dumpRows });
  * ```
  *
  * With `options.skip` set, prints one line saying why and registers the suite as skipped.

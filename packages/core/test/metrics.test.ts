@@ -1,6 +1,6 @@
 import { createNoopMeter } from '@opentelemetry/api';
 import { MeterProvider, type MetricData, MetricReader } from '@opentelemetry/sdk-metrics';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import {
   BackendUnavailableError,
   instrumentTokenService,
@@ -22,7 +22,7 @@ class InMemoryReader extends MetricReader {
 }
 
 /** A memory store whose lookups can be made to fail as a remote backend would. */
-class FlakyStore extends CacheStore {
+class FlakyStore extends MemoryStore {
   failing = false;
   override async get<K extends TokenKind>(kind: K, key: string): Promise<StoredRowByKind[K] | null> {
     if (this.failing) throw new BackendUnavailableError('connection refused', { backend: 'flakydb' });
@@ -140,7 +140,7 @@ describe('OpenTelemetry metrics', () => {
   });
 
   it('leaves the service untouched when the meter is the no-op meter of the API (no SDK installed): nothing to record, nothing to pay', async () => {
-    const service = new TokenService({ store: new CacheStore() });
+    const service = new TokenService({ store: new MemoryStore() });
     const before = service.validateAccessToken;
     const metrics = instrumentTokenService(service, { meter: createNoopMeter() });
     expect(service.validateAccessToken).toBe(before);

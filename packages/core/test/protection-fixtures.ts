@@ -1,4 +1,4 @@
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import {
   createProtector,
   type FallbackHitEvent,
@@ -18,7 +18,7 @@ import {
   TokenStoreEventEmitter,
 } from '@tokenstore/core';
 
-/** Shared fixtures of the protection and rewrap tests: keys, services on one CacheStore, seeded data. */
+/** Shared fixtures of the protection and rewrap tests: keys, services on one MemoryStore, seeded data. */
 
 export const PEPPER_1 = { id: 'p1', secret: generatePepper() };
 export const PEPPER_2 = { id: 'p2', secret: generatePepper() };
@@ -67,7 +67,7 @@ export function everyMode(): Array<[string, ProtectionOptions]> {
 /** One store and clock that successive service configurations (a rolling migration) share. */
 export class Deployment {
   readonly clock = new ManualClock();
-  readonly store: TokenStore = new CacheStore({ clock: this.clock });
+  readonly store: TokenStore = new MemoryStore({ clock: this.clock });
   readonly events = new TokenStoreEventEmitter();
   readonly fallbackHits: FallbackHitEvent[] = [];
   readonly progress: RewrapProgressEvent[] = [];

@@ -1,4 +1,4 @@
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { createProtector, ErrorCode, InvalidInputError, ManualClock, MisconfigurationError, TokenService } from '@tokenstore/core';
 import { describe, expect, it, vi } from 'vitest';
 import { Deployment, ENCRYPT_AES, everyMode, HASH, HASH_SHA256, seed } from './protection-fixtures.js';
@@ -100,7 +100,7 @@ describe('protection through the service', () => {
     const clock = new ManualClock();
     let error: unknown;
     try {
-      new TokenService({ store: new CacheStore({ clock }), clock, protector: createProtector(protection), reuseTokens: true });
+      new TokenService({ store: new MemoryStore({ clock }), clock, protector: createProtector(protection), reuseTokens: true });
     } catch (thrown) {
       error = thrown;
     }
@@ -114,7 +114,7 @@ describe('protection through the service', () => {
     const clock = new ManualClock();
     const protector = createProtector({ ...ENCRYPT_AES, fallback: [HASH] });
     expect(protector.recoverable).toBe(false);
-    expect(() => new TokenService({ store: new CacheStore({ clock }), clock, protector, reuseTokens: true })).toThrow(
+    expect(() => new TokenService({ store: new MemoryStore({ clock }), clock, protector, reuseTokens: true })).toThrow(
       expect.objectContaining({ code: ErrorCode.Misconfiguration, field: 'reuseTokens' }),
     );
   });

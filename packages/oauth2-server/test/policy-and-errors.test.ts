@@ -1,5 +1,5 @@
 import OAuth2Server from '@node-oauth/oauth2-server';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import {
   BackendUnavailableError,
   ErrorCode,
@@ -194,7 +194,7 @@ describe('error translation', () => {
   it('answers server_error 503 when the store is unavailable, without internals in the description', async () => {
     const f = await frameworkFixture({
       store: (clock) => {
-        const store = new CacheStore({ clock });
+        const store = new MemoryStore({ clock });
         return new Proxy(store, {
           get(target, property, receiver) {
             if (property === 'insert') return () => Promise.reject(new BackendUnavailableError('connection refused to 10.0.0.1'));
@@ -211,7 +211,7 @@ describe('error translation', () => {
 });
 
 describe('options', () => {
-  const service = new TokenService({ store: new CacheStore() });
+  const service = new TokenService({ store: new MemoryStore() });
   it.each([
     ['no service', {}, 'service'],
     ['an unknown option', { service, reuse: true }, 'reuse'],

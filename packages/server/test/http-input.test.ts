@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import * as oauth from 'oauth4webapi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENT_REDIRECT, countRows, hiddenInputs, loginCookie, type RunningFixture, startFixture, USERS } from './support/end-to-end.js';
@@ -10,7 +10,7 @@ let f: RunningFixture;
 let rowsBefore: number;
 
 beforeEach(async () => {
-  f = await startFixture(new CacheStore(), { server: { model: { scopes: { allowed: ['profile', 'email', 'read'] } } } });
+  f = await startFixture(new MemoryStore(), { server: { model: { scopes: { allowed: ['profile', 'email', 'read'] } } } });
   rowsBefore = await countRows(f.store);
 });
 

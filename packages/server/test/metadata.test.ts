@@ -1,4 +1,4 @@
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { MisconfigurationError, TokenService } from '@tokenstore/core';
 import { createTokenRequestHandler } from '@tokenstore/server';
 import * as oauth from 'oauth4webapi';
@@ -20,7 +20,7 @@ async function discover(issuer: URL): Promise<oauth.AuthorizationServer> {
 
 describe('authorization server metadata at /.well-known/oauth-authorization-server', () => {
   it('is discovered by oauth4webapi, and a code flow and client credentials run from the discovered document', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const as = await discover(new URL(f.server.url));
     expect(as).toMatchObject({
       issuer: f.server.url,
@@ -47,7 +47,7 @@ describe('authorization server metadata at /.well-known/oauth-authorization-serv
   });
 
   it('names the configured issuer and serves the document under its path (RFC 8414 §3.1)', async () => {
-    f = await startFixture(new CacheStore(), { server: { issuer: 'https://auth.example/tenant-a' } });
+    f = await startFixture(new MemoryStore(), { server: { issuer: 'https://auth.example/tenant-a' } });
     const response = await fetch(`${f.server.url}/.well-known/oauth-authorization-server/tenant-a`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -59,7 +59,7 @@ describe('authorization server metadata at /.well-known/oauth-authorization-serv
   });
 
   it('refuses an issuer that is not an http(s) URL without query or fragment', () => {
-    const service = new TokenService({ store: new CacheStore() });
+    const service = new TokenService({ store: new MemoryStore() });
     for (const issuer of ['auth.example', 'https://auth.example/?tenant=a', 'https://auth.example/#x', 'ftp://auth.example'])
       expect(() => createTokenRequestHandler({ service, issuer })).toThrow(MisconfigurationError);
   });

@@ -1,4 +1,4 @@
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { ManualClock } from '@tokenstore/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ALL_GRANTS, CLIENT_REDIRECT, countRows, hiddenInputs, type RunningFixture, startFixture, USERS } from './support/end-to-end.js';
@@ -27,7 +27,7 @@ async function registered(request: Parameters<RunningFixture['service']['registe
 
 describe('scopes are denied unless allowed', () => {
   it('refuses scope=admin to a password-grant client registered without allowed scopes (invalid_scope), storing nothing', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const client = await registered({ grantTypes: ['password'] });
     const before = await countRows(f.store);
     const answer = await post('/token', { grant_type: 'password', username: 'alice', password: USERS.alice, scope: 'admin' }, client);
@@ -36,7 +36,7 @@ describe('scopes are denied unless allowed', () => {
   });
 
   it('grants the scopes the client was registered with', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const client = await registered({ grantTypes: ['client_credentials'], allowedScopes: ['read'] });
     expect(await post('/token', { grant_type: 'client_credentials', scope: 'read' }, client)).toMatchObject({
       status: 200,
@@ -48,7 +48,7 @@ describe('scopes are denied unless allowed', () => {
 
 describe('grants are what the client was registered with', () => {
   it('gives a client registered without grants client_credentials only: password is unauthorized_client', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const client = await registered({ allowedScopes: ['read'] });
     const before = await countRows(f.store);
     const password = await post('/token', { grant_type: 'password', username: 'alice', password: USERS.alice }, client);
@@ -70,7 +70,7 @@ describe('introspection of another client’s tokens needs a resource server', (
   }
 
   it('answers active: false to a client that is not a resource server, for another client’s access and refresh tokens', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const owner = await registered({ grantTypes: ['password', 'refresh_token'], allowedScopes: ['read'] });
     const nosy = await registered({ grantTypes: ['client_credentials'] });
     const tokens = await issued(owner);
@@ -84,7 +84,7 @@ describe('introspection of another client’s tokens needs a resource server', (
   });
 
   it('lets a client flagged as a resource server introspect every client’s tokens', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const owner = await registered({ grantTypes: ['password', 'refresh_token'], allowedScopes: ['read'] });
     const api = await registered({ grantTypes: ['client_credentials'], resourceServer: true });
     const tokens = await issued(owner);
@@ -101,7 +101,7 @@ describe('introspection of another client’s tokens needs a resource server', (
   });
 
   it('still refuses (silently) to revoke another client’s token, even for a resource server', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const owner = await registered({ grantTypes: ['password', 'refresh_token'], allowedScopes: ['read'] });
     const api = await registered({ grantTypes: ['client_credentials'], resourceServer: true });
     const tokens = await issued(owner);
@@ -141,7 +141,7 @@ describe('the development login at /authorize', () => {
   }
 
   it('never redirects a deny that did not come from a login form shown for that request', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const client = await webClient();
     const forged = await submit(new URLSearchParams({ ...request(client, 'attacker-state'), decision: 'deny' }), undefined, {});
     expect(forged.status).toBe(400);
@@ -149,7 +149,7 @@ describe('the development login at /authorize', () => {
   });
 
   it('issues no code for a login post without the form’s CSRF token, or with the token but not the browser’s cookie', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const client = await webClient();
     const before = await countRows(f.store);
     const credentials = { username: 'alice', password: USERS.alice, decision: 'allow' };
@@ -166,7 +166,7 @@ describe('the development login at /authorize', () => {
   });
 
   it('binds the CSRF token to the request the form was shown for', async () => {
-    f = await startFixture(new CacheStore());
+    f = await startFixture(new MemoryStore());
     const client = await webClient();
     const { fields, cookie } = await showForm(request(client));
     const tampered = new URLSearchParams(fields);
@@ -184,7 +184,7 @@ describe('the development login at /authorize', () => {
 
   it('limits failed logins per IP address: after 5 in the window even the right password is refused (429)', async () => {
     const clock = new ManualClock(Date.now());
-    f = await startFixture(new CacheStore({ clock }), { service: { clock } });
+    f = await startFixture(new MemoryStore({ clock }), { service: { clock } });
     const client = await webClient();
     const { fields, cookie } = await showForm(request(client));
     for (let i = 0; i < 5; i++) expect((await submit(fields, cookie, { username: 'alice', password: `wrong-${i}` })).status).toBe(401);

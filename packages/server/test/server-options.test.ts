@@ -1,16 +1,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { MisconfigurationError, TokenService } from '@tokenstore/core';
 import { createTokenRequestHandler, resolveServerOptions, startTokenServer, usersAuthenticator } from '@tokenstore/server';
 import { describe, expect, it } from 'vitest';
 
-const service = new TokenService({ store: new CacheStore() });
+const service = new TokenService({ store: new MemoryStore() });
 
 describe('options', () => {
   it.each([
     ['no service', {}, 'service'],
-    ['a store instead of a service', { service: new CacheStore() }, 'service'],
+    ['a store instead of a service', { service: new MemoryStore() }, 'service'],
     ['an unknown option', { service, reuse: true }, 'reuse'],
     ['users that is not an object', { service, users: 'alice:pw' }, 'users'],
     ['a user without password', { service, users: { alice: '' } }, 'users'],
@@ -99,7 +99,7 @@ describe('running and embedding', () => {
   });
 
   it('answers 503 on /health when the store fails', async () => {
-    const store = new CacheStore();
+    const store = new MemoryStore();
     const broken = new TokenService({ store });
     await store.close();
     const server = await startTokenServer({ service: broken, port: 0 });

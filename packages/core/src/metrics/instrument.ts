@@ -7,7 +7,7 @@ import type { RevocationCounts } from '../store.js';
 import { TOKEN_KINDS } from '../types.js';
 import { METRIC } from './names.js';
 
-/** Lookup counts of a read cache (`ReadCacheStore.stats()` in `@tokenstore/cache`). */
+/** Lookup counts of a read cache (`ReadCache.stats()` in `@tokenstore/cache`). */
 export interface ReadCacheStats {
   hits: number;
   misses: number;

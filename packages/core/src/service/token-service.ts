@@ -93,7 +93,7 @@ export class TokenService {
   constructor(options: TokenServiceOptions) {
     if (options === null || typeof options !== 'object') throw new MisconfigurationError('options', 'must be an object');
     if (!options.store || typeof options.store.insert !== 'function')
-      throw new MisconfigurationError('store', 'must be a TokenStore (e.g. new CacheStore())');
+      throw new MisconfigurationError('store', 'must be a TokenStore (e.g. new MemoryStore())');
     if (options.clock !== undefined && typeof options.clock?.now !== 'function')
       throw new MisconfigurationError('clock', 'must be a Clock (an object with a now() method returning epoch milliseconds)');
     if (options.protector !== undefined && !isProtector(options.protector))

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import OAuth2Server from '@node-oauth/oauth2-server';
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { scanAllRows } from '@tokenstore/conformance';
 import { ManualClock, TokenService, type TokenServiceOptions, type TokenStore } from '@tokenstore/core';
 import { TokenStoreModel, type TokenStoreModelOptions } from '@tokenstore/oauth2-server';
@@ -36,7 +36,7 @@ export interface FrameworkFixture {
 }
 
 /**
- * A TokenService over a CacheStore (clock starting now, so the framework's own expiry checks, which
+ * A TokenService over a MemoryStore (clock starting now, so the framework's own expiry checks, which
  * read Date.now(), agree with the service's), the adapter, the real OAuth2Server, and one client.
  */
 export async function frameworkFixture(
@@ -49,7 +49,7 @@ export async function frameworkFixture(
   } = {},
 ): Promise<FrameworkFixture> {
   const clock = new ManualClock(Date.now());
-  const store = options.store?.(clock) ?? new CacheStore({ clock });
+  const store = options.store?.(clock) ?? new MemoryStore({ clock });
   const service = new TokenService({ store, clock, ...options.service });
   const model = new TokenStoreModel({
     service,

@@ -1,4 +1,4 @@
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { CassandraStore, CONSISTENCY_PRESETS } from '@tokenstore/cassandra';
 import type { TokenStore } from '@tokenstore/core';
 import { createSqlStore } from '@tokenstore/rdbms';
@@ -18,7 +18,7 @@ export interface TestBackend {
 export const ISOLATED_NAME = 'tokenstore_server_e2e';
 
 export function memoryBackend(): TestBackend {
-  return { name: 'memory', openStore: async () => new CacheStore() };
+  return { name: 'memory', openStore: async () => new MemoryStore() };
 }
 
 export function postgresBackend(): TestBackend {

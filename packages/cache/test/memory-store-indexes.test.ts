@@ -1,10 +1,10 @@
-import { CacheStore, type CacheStoreSizes } from '@tokenstore/cache';
+import { MemoryStore, type MemoryStoreSizes } from '@tokenstore/cache';
 import { ManualClock, TokenState } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
 import { accessTokenRow, authorizationCodeRow, refreshTokenRow } from './support.js';
 
 /** Every index of every kind holds no more entries than its kind holds rows. */
-function expectIndexesWithinRows(sizes: CacheStoreSizes): void {
+function expectIndexesWithinRows(sizes: MemoryStoreSizes): void {
   for (const kind of ['accessToken', 'refreshToken', 'authorizationCode'] as const) {
     const table = sizes[kind];
     expect(table.byUser).toBeLessThanOrEqual(table.rows);
@@ -18,10 +18,10 @@ function expectIndexesWithinRows(sizes: CacheStoreSizes): void {
   expect(sizes.accessToken.activeByReuseKey).toBeLessThanOrEqual(sizes.accessToken.rows);
 }
 
-describe('CacheStore secondary indexes', () => {
+describe('MemoryStore secondary indexes', () => {
   it('forgets evicted rows: bulk revocation only counts rows still held', async () => {
     const clock = new ManualClock();
-    const store = new CacheStore({ clock, maxEntries: 10 });
+    const store = new MemoryStore({ clock, maxEntries: 10 });
     const alice = Array.from({ length: 10 }, () => accessTokenRow(clock.now(), { userId: 'alice', consumerKey: 'shop' }));
     for (const row of alice) await store.insert('accessToken', row);
     for (let i = 0; i < 4; i++) await store.insert('accessToken', accessTokenRow(clock.now(), { userId: 'bob', consumerKey: 'shop' }));
@@ -43,7 +43,7 @@ describe('CacheStore secondary indexes', () => {
 
   it('forgets the reuse lookup of an evicted exclusive token, so a new one can be issued', async () => {
     const clock = new ManualClock();
-    const store = new CacheStore({ clock, maxEntries: 2 });
+    const store = new MemoryStore({ clock, maxEntries: 2 });
     await store.insert('accessToken', accessTokenRow(clock.now(), { exclusive: true, reuseKey: 'alice-read' }));
     await store.insert('accessToken', accessTokenRow(clock.now()));
     await store.insert('accessToken', accessTokenRow(clock.now()));
@@ -56,7 +56,7 @@ describe('CacheStore secondary indexes', () => {
 
   it('moves the reuse lookup with the row through state changes and re-keying', async () => {
     const clock = new ManualClock();
-    const store = new CacheStore({ clock });
+    const store = new MemoryStore({ clock });
     const row = accessTokenRow(clock.now(), { exclusive: true, reuseKey: 'r' });
     await store.insert('accessToken', row);
     await store.replaceKey('accessToken', row.key, { ...row, key: 'new-key', value: 'new-key' });
@@ -68,7 +68,7 @@ describe('CacheStore secondary indexes', () => {
 
   it('empties every index when rows leave by purge', async () => {
     const clock = new ManualClock();
-    const store = new CacheStore({ clock, retention: { expiredSeconds: 3600 } });
+    const store = new MemoryStore({ clock, retention: { expiredSeconds: 3600 } });
     for (let i = 0; i < 50; i++) {
       await store.insert('accessToken', accessTokenRow(clock.now(), { userId: `user-${i}`, exclusive: true, reuseKey: `r-${i}` }));
       await store.insert('refreshToken', refreshTokenRow(clock.now(), { userId: `user-${i}` }));
@@ -87,7 +87,7 @@ describe('CacheStore secondary indexes', () => {
   it('keeps every index bounded by the rows held while far more rows than maxEntries pass through', async () => {
     const clock = new ManualClock();
     const maxEntries = 100;
-    const store = new CacheStore({ clock, maxEntries });
+    const store = new MemoryStore({ clock, maxEntries });
     for (let i = 0; i < 5000; i++) {
       clock.advance(1000);
       const now = clock.now();
@@ -123,7 +123,7 @@ describe('CacheStore secondary indexes', () => {
 
   it('counts only what purge deletes itself, never more than the limit, oldest due rows first', async () => {
     const clock = new ManualClock();
-    const store = new CacheStore({ clock, retention: { expiredSeconds: 86_400 } });
+    const store = new MemoryStore({ clock, retention: { expiredSeconds: 86_400 } });
     const start = clock.now();
     const rows = Array.from({ length: 20 }, (_, i) => accessTokenRow(start, { expiresAt: start + (20 - i) * 1000 }));
     for (const row of rows) await store.insert('accessToken', row);
@@ -142,7 +142,7 @@ describe('CacheStore secondary indexes', () => {
 
   it('purges a row that changed state as soon as the inactive cut-off passes its state change', async () => {
     const clock = new ManualClock();
-    const store = new CacheStore({ clock });
+    const store = new MemoryStore({ clock });
     const row = accessTokenRow(clock.now(), { expiresAt: null });
     await store.insert('accessToken', row);
     clock.advanceSeconds(10);
@@ -156,7 +156,7 @@ describe('CacheStore secondary indexes', () => {
   it('deletes a retired row only once both deadlines have passed, whichever queue finds it due first, popping each entry once', async () => {
     const clock = new ManualClock();
     // Long native retention: only purge removes rows here.
-    const store = new CacheStore({ clock, retention: { expiredSeconds: 86_400, inactiveSeconds: 86_400 } });
+    const store = new MemoryStore({ clock, retention: { expiredSeconds: 86_400, inactiveSeconds: 86_400 } });
     const start = clock.now();
     const at = (seconds: number) => start + seconds * 1000;
     const expiresFirst = accessTokenRow(start, { expiresAt: at(1) });

@@ -28,7 +28,7 @@ import {
   type TokenStore,
   TokenStoreError,
 } from '@tokenstore/core';
-import { type CacheStoreOptions, type ResolvedCacheStoreOptions, resolveCacheStoreOptions } from './options.js';
+import { type MemoryStoreOptions, type ResolvedMemoryStoreOptions, resolveMemoryStoreOptions } from './options.js';
 import { frozenClient, frozenRow } from './row-copies.js';
 import { ScanOrder } from './scan-order.js';
 import { TokenTable, type TokenTableSizes } from './token-table.js';
@@ -38,7 +38,7 @@ const BACKEND = 'cache';
 type Tables = { [K in TokenKind]: TokenTable<StoredRowByKind[K]> };
 
 /** Sizes of every structure the store keeps, for monitoring and the boundedness tests. */
-export interface CacheStoreSizes {
+export interface MemoryStoreSizes {
   accessToken: TokenTableSizes & { activeByReuseKey: number };
   refreshToken: TokenTableSizes;
   authorizationCode: TokenTableSizes;
@@ -57,12 +57,12 @@ export interface CacheStoreSizes {
  * one wins. Rows are copied in and out; callers never hold the stored objects.
  *
  * Not shared between processes: for several gateway nodes use a shared store (SQL, Cassandra), with a
- * {@link ReadCacheStore} in front of it if reads must be cheaper.
+ * {@link ReadCache} in front of it if reads must be cheaper.
  */
-export class CacheStore implements TokenStore {
+export class MemoryStore implements TokenStore {
   readonly backend = BACKEND;
   readonly capabilities: StoreCapabilities = { shared: false, nativeExpiry: true, timeGranularityMs: 1 };
-  readonly options: Readonly<ResolvedCacheStoreOptions>;
+  readonly options: Readonly<ResolvedMemoryStoreOptions>;
 
   readonly #tables: Tables;
   /** Reuse key → key of the one ACTIVE exclusive access token for it. */
@@ -71,8 +71,8 @@ export class CacheStore implements TokenStore {
   readonly #clientOrder = new ScanOrder();
   #closed = false;
 
-  constructor(options: CacheStoreOptions = {}) {
-    this.options = resolveCacheStoreOptions(options);
+  constructor(options: MemoryStoreOptions = {}) {
+    this.options = resolveMemoryStoreOptions(options);
     const common = {
       backend: BACKEND,
       maxEntries: this.options.maxEntries,
@@ -262,7 +262,7 @@ export class CacheStore implements TokenStore {
   }
 
   /** How many entries each structure holds (rows and index entries), for monitoring. */
-  sizes(): CacheStoreSizes {
+  sizes(): MemoryStoreSizes {
     return {
       accessToken: { ...this.#tables.accessToken.sizes(), activeByReuseKey: this.#activeByReuseKey.size },
       refreshToken: this.#tables.refreshToken.sizes(),

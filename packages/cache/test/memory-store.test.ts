@@ -1,4 +1,4 @@
-import { CacheStore } from '@tokenstore/cache';
+import { MemoryStore } from '@tokenstore/cache';
 import { ErrorCode, ManualClock, TokenService, TokenState, type TokenStore, TokenStoreError } from '@tokenstore/core';
 import { describe, expect, it, vi } from 'vitest';
 import { accessTokenRow, authorizationCodeRow, clientRow, refreshTokenRow } from './support.js';
@@ -8,12 +8,12 @@ async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<v
   await expect(promise).rejects.toMatchObject({ code });
 }
 
-describe('CacheStore', () => {
+describe('MemoryStore', () => {
   const clock = new ManualClock();
 
   describe('copies, never references', () => {
     it('keeps what was inserted even if the caller changes its object afterwards', async () => {
-      const store = new CacheStore({ clock });
+      const store = new MemoryStore({ clock });
       const row = accessTokenRow(clock.now());
       await store.insert('accessToken', row);
       row.state = TokenState.Revoked;
@@ -22,7 +22,7 @@ describe('CacheStore', () => {
     });
 
     it('hands out frozen rows: a caller cannot change what is stored', async () => {
-      const store = new CacheStore({ clock });
+      const store = new MemoryStore({ clock });
       const row = accessTokenRow(clock.now(), { exclusive: true, reuseKey: 'r1' });
       await store.insert('accessToken', row);
       const found = [
@@ -46,7 +46,7 @@ describe('CacheStore', () => {
     });
 
     it('copies client rows in and hands them out frozen, including their lists and validity overrides', async () => {
-      const store = new CacheStore({ clock });
+      const store = new MemoryStore({ clock });
       const client = clientRow(clock.now(), { validity: { userAccessTokenValidity: 60 } });
       await store.createClient(client);
       client.redirectUris.push('https://evil.example/cb');
@@ -61,7 +61,7 @@ describe('CacheStore', () => {
 
   describe('retention TTLs on the injected clock', () => {
     it('lets an ACTIVE row go once past its expiry plus the expired retention, and not before', async () => {
-      const store = new CacheStore({ clock: new ManualClock(), retention: { expiredSeconds: 60 } });
+      const store = new MemoryStore({ clock: new ManualClock(), retention: { expiredSeconds: 60 } });
       const own = store.options.clock as ManualClock;
       const row = accessTokenRow(own.now(), { expiresAt: own.now() + 1000 });
       await store.insert('accessToken', row);
@@ -74,7 +74,7 @@ describe('CacheStore', () => {
 
     it('keeps a never-expiring ACTIVE row until it is evicted or revoked', async () => {
       const own = new ManualClock();
-      const store = new CacheStore({ clock: own });
+      const store = new MemoryStore({ clock: own });
       const row = accessTokenRow(own.now(), { expiresAt: null });
       await store.insert('accessToken', row);
       own.advanceSeconds(100 * 365 * 24 * 3600);
@@ -83,7 +83,7 @@ describe('CacheStore', () => {
 
     it('keeps a revoked row for the inactive retention from its state change', async () => {
       const own = new ManualClock();
-      const store = new CacheStore({ clock: own, retention: { inactiveSeconds: 600 } });
+      const store = new MemoryStore({ clock: own, retention: { inactiveSeconds: 600 } });
       const row = accessTokenRow(own.now(), { expiresAt: null });
       await store.insert('accessToken', row);
       own.advanceSeconds(60);
@@ -96,7 +96,7 @@ describe('CacheStore', () => {
 
     it('keeps a consumed code past its expiry until the inactive retention from its consumption ends (the later deadline)', async () => {
       const own = new ManualClock();
-      const store = new CacheStore({ clock: own, retention: { inactiveSeconds: 86_400, expiredSeconds: 0 } });
+      const store = new MemoryStore({ clock: own, retention: { inactiveSeconds: 86_400, expiredSeconds: 0 } });
       const code = authorizationCodeRow(own.now(), { expiresAt: own.now() + 300_000 });
       await store.insert('authorizationCode', code);
       await store.compareAndSetState('authorizationCode', code.key, { from: 'ACTIVE', to: 'INACTIVE', at: own.now() });
@@ -111,7 +111,7 @@ describe('CacheStore', () => {
 
     it('keeps a revoked row until its expiry plus the expired retention when that ends after the inactive retention', async () => {
       const own = new ManualClock();
-      const store = new CacheStore({ clock: own, retention: { inactiveSeconds: 600, expiredSeconds: 3600 } });
+      const store = new MemoryStore({ clock: own, retention: { inactiveSeconds: 600, expiredSeconds: 3600 } });
       const row = accessTokenRow(own.now(), { expiresAt: own.now() + 60_000 });
       await store.insert('accessToken', row);
       await store.compareAndSetState('accessToken', row.key, { from: 'ACTIVE', to: 'REVOKED', at: own.now() });
@@ -123,7 +123,7 @@ describe('CacheStore', () => {
 
     it('drops the reuse lookup of an exclusive token that went past its retention', async () => {
       const own = new ManualClock();
-      const store = new CacheStore({ clock: own });
+      const store = new MemoryStore({ clock: own });
       await store.insert('accessToken', accessTokenRow(own.now(), { exclusive: true, reuseKey: 'r', expiresAt: own.now() + 1000 }));
       expect(await store.findActiveAccessToken('r')).not.toBeNull();
       own.advance(1001);
@@ -135,7 +135,7 @@ describe('CacheStore', () => {
 
   describe('rotation', () => {
     it('writes nothing when a successor key is taken', async () => {
-      const store = new CacheStore({ clock });
+      const store = new MemoryStore({ clock });
       const old = refreshTokenRow(clock.now());
       const taken = accessTokenRow(clock.now());
       await store.insert('refreshToken', old);
@@ -152,7 +152,7 @@ describe('CacheStore', () => {
 
   describe('scan', () => {
     it('does not show a row again after it was re-keyed behind the cursor', async () => {
-      const store = new CacheStore({ clock });
+      const store = new MemoryStore({ clock });
       const rows = Array.from({ length: 6 }, () => accessTokenRow(clock.now()));
       for (const row of rows) await store.insert('accessToken', row);
       const first = await store.scan('accessToken', { cursor: null, limit: 3 });
@@ -164,7 +164,7 @@ describe('CacheStore', () => {
     });
 
     it('refuses a cursor it did not hand out', async () => {
-      const store = new CacheStore({ clock });
+      const store = new MemoryStore({ clock });
       await expectCode(store.scan('accessToken', { cursor: 'not-a-cursor', limit: 10 }), ErrorCode.InvalidInput);
       await expectCode(store.scan('accessToken', { cursor: null, limit: 0 }), ErrorCode.InvalidInput);
     });
@@ -172,7 +172,7 @@ describe('CacheStore', () => {
 
   describe('memory bound', () => {
     it('evicts least recently used rows to stay under maxMemoryBytes', async () => {
-      const store = new CacheStore({ clock, maxMemoryBytes: 64 * 1024 });
+      const store = new MemoryStore({ clock, maxMemoryBytes: 64 * 1024 });
       for (let i = 0; i < 1000; i++) await store.insert('accessToken', accessTokenRow(clock.now(), { value: 'x'.repeat(200) }));
       const { rows } = store.sizes().accessToken;
       expect(rows).toBeGreaterThan(10);
@@ -180,7 +180,7 @@ describe('CacheStore', () => {
     });
 
     it('refuses a row larger than the whole bound instead of dropping it silently', async () => {
-      const store = new CacheStore({ clock, maxMemoryBytes: 4096 });
+      const store = new MemoryStore({ clock, maxMemoryBytes: 4096 });
       const row = accessTokenRow(clock.now(), { value: 'x'.repeat(8192) });
       await expectCode(store.insert('accessToken', row), ErrorCode.BackendError);
       expect(await store.get('accessToken', row.key)).toBeNull();
@@ -190,7 +190,7 @@ describe('CacheStore', () => {
 
   describe('close', () => {
     it('refuses every call with CLOSED afterwards, and closing again is harmless', async () => {
-      const store = new CacheStore({ clock });
+      const store = new MemoryStore({ clock });
       const row = accessTokenRow(clock.now());
       await store.insert('accessToken', row);
       await store.close();
@@ -224,7 +224,7 @@ describe('CacheStore', () => {
   });
 
   it('refuses an unknown kind as invalid input', async () => {
-    const store = new CacheStore({ clock });
+    const store = new MemoryStore({ clock });
     // biome-ignore lint/suspicious/noExplicitAny: a JavaScript caller could pass anything
     await expectCode(store.get('client' as any, 'k'), ErrorCode.InvalidInput);
     // biome-ignore lint/suspicious/noExplicitAny: as above
@@ -235,7 +235,7 @@ describe('CacheStore', () => {
 describe('synchronous validation path (peek)', () => {
   it('answers validation through peek, and still rejects (never throws synchronously) on bad input or a closed store', async () => {
     const clock = new ManualClock();
-    const store = new CacheStore({ clock });
+    const store = new MemoryStore({ clock });
     const service = new TokenService({ store, clock });
     const { consumerKey } = await service.registerClient({});
     const issued = await service.issueAccessToken({ consumerKey, userId: 'alice' });
