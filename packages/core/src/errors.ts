@@ -75,6 +75,13 @@ export class MisconfigurationError extends TokenStoreError {
   }
 }
 
+/** A call on a store (or service) after `close()`. */
+export class ClosedError extends TokenStoreError {
+  constructor(options: Omit<TokenStoreErrorOptions, 'field'> = {}) {
+    super(ErrorCode.Closed, 'the store is closed', options);
+  }
+}
+
 export class NotFoundError extends TokenStoreError {
   constructor(what: string, options: TokenStoreErrorOptions = {}) {
     super(ErrorCode.NotFound, `${what} not found`, options);

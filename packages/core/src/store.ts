@@ -1,3 +1,4 @@
+import { MisconfigurationError } from './errors.js';
 import {
   type ProtectedKind,
   type StoredAccessToken,
@@ -205,6 +206,58 @@ export interface TokenStore {
    * `now` decides which ACTIVE rows are past their expiry. Callers without it scan.
    */
   count?(kind: TokenKind, now: number): Promise<TokenCount>;
+
+  // ---------------------------------------------------------------- retention (issue 10)
+
+  /**
+   * Optional, for stores that fix a row's lifetime when they write it (memory: LRU TTLs; Cassandra:
+   * `USING TTL`): takes the service's {@link Retention}. The service calls it once, when it is
+   * constructed, before any write; until then {@link DEFAULT_RETENTION} applies. A different retention
+   * from a second service throws `MISCONFIGURATION` (see {@link acceptRetention}). Stores that purge by
+   * the cut-offs of {@link PurgeCriteria} alone (SQL) do not need it.
+   */
+  useRetention?(retention: Retention): void;
+}
+
+/**
+ * How long rows are kept before purge may delete them: an ACTIVE row until `expiresAt + expiredSeconds`
+ * (never, when it never expires); a row no longer ACTIVE until `max(expiresAt + expiredSeconds,
+ * stateChangedAt + inactiveSeconds)` (the second term alone when it never expires), so replays and reuse
+ * are recognised after expiry. See {@link isPurgeable}. The service owns it (its `retention` option)
+ * and hands it to its store once ({@link TokenStore.useRetention}); no backend option repeats it.
+ */
+export interface Retention {
+  /** Seconds a revoked or inactive row is kept after its state changed (reuse/replay detection, audit). Default 86400. */
+  inactiveSeconds: number;
+  /** Seconds a row is kept after it expired, whatever its state. Default 0. */
+  expiredSeconds: number;
+}
+
+/** The retention a store applies until a service hands it one. */
+export const DEFAULT_RETENTION: Readonly<Retention> = Object.freeze({ inactiveSeconds: 86400, expiredSeconds: 0 });
+
+/**
+ * For a store's {@link TokenStore.useRetention}: the retention to apply after `next` arrives when
+ * `current` was handed over before (`null`: never). A second service on the same store must use the
+ * same retention, or one of them would purge what the other still needs: that is refused.
+ */
+export function acceptRetention(current: Readonly<Retention> | null, next: Retention, backend: string): Readonly<Retention> {
+  if (
+    typeof next !== 'object' ||
+    next === null ||
+    !Number.isSafeInteger(next.inactiveSeconds) ||
+    !Number.isSafeInteger(next.expiredSeconds) ||
+    next.inactiveSeconds < 0 ||
+    next.expiredSeconds < 0
+  )
+    throw new MisconfigurationError('retention', 'must hold inactiveSeconds and expiredSeconds as whole numbers ≥ 0', { backend });
+  if (current !== null && (current.inactiveSeconds !== next.inactiveSeconds || current.expiredSeconds !== next.expiredSeconds))
+    throw new MisconfigurationError(
+      'retention',
+      `this store already serves a service with retention ${current.inactiveSeconds} s inactive / ${current.expiredSeconds} s expired; every service on one store needs the same retention`,
+      { backend },
+    );
+  return Object.freeze({ inactiveSeconds: next.inactiveSeconds, expiredSeconds: next.expiredSeconds });
 }
 
 /** What {@link TokenStore.count} answers. */

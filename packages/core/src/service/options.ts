@@ -1,8 +1,9 @@
+import { MAX_PURGE_LIMIT } from '../backend/store-input.js';
 import type { Clock } from '../clock.js';
 import { MisconfigurationError } from '../errors.js';
 import type { TokenStoreEventEmitter } from '../events.js';
 import type { Protector } from '../protection/protector.js';
-import type { TokenStore } from '../store.js';
+import { DEFAULT_RETENTION, type Retention, type TokenStore } from '../store.js';
 import { MAX_IDENTIFIER_LENGTH, MAX_VALIDITY_SECONDS } from '../validation.js';
 
 /** Longest purge interval: Node timers overflow past 2^31-1 ms and then fire after 1 ms, i.e. constantly. */
@@ -27,18 +28,8 @@ export interface RefreshOptions {
   maxReuseCount: number;
 }
 
-/**
- * How long purge keeps rows: an ACTIVE row until `expiresAt + expiredSeconds` (never, when it never
- * expires); a row no longer ACTIVE until `max(expiresAt + expiredSeconds, stateChangedAt +
- * inactiveSeconds)` (the second term alone when it never expires), so replays and reuse are
- * recognised after expiry. See `isPurgeable`.
- */
-export interface RetentionOptions {
-  /** Seconds a revoked or inactive row is kept after its state changed (reuse/replay detection, audit). Default 86400. */
-  inactiveSeconds: number;
-  /** Seconds a row is kept after it expired, whatever its state. Default 0. */
-  expiredSeconds: number;
-}
+/** How long purge keeps rows: see {@link Retention} (defined with the store contract, which hands it to the store). */
+export type RetentionOptions = Retention;
 
 export interface PurgeOptions {
   /** Seconds between runs; 0 (the default) switches the background purger off. */
@@ -105,9 +96,10 @@ function nonNegativeInteger(name: string, value: unknown): number {
   return value;
 }
 
-function positiveInteger(name: string, value: unknown): number {
+function positiveInteger(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
     throw new MisconfigurationError(name, 'must be a positive whole number');
+  if (value > max) throw new MisconfigurationError(name, `must be at most ${max}`);
   return value;
 }
 
@@ -151,8 +143,7 @@ export function resolveServiceOptions(options: TokenServiceOptions): ResolvedSer
     ...section('refresh', options.refresh, ['gracePeriodSeconds', 'maxReuseCount']),
   };
   const retention = {
-    inactiveSeconds: 86400,
-    expiredSeconds: 0,
+    ...DEFAULT_RETENTION,
     ...section('retention', options.retention, ['inactiveSeconds', 'expiredSeconds']),
   };
   const purge = {
@@ -199,7 +190,7 @@ export function resolveServiceOptions(options: TokenServiceOptions): ResolvedSer
     },
     purge: {
       intervalSeconds,
-      batchSize: positiveInteger('purge.batchSize', purge.batchSize),
+      batchSize: positiveInteger('purge.batchSize', purge.batchSize, MAX_PURGE_LIMIT),
       timeBudgetMs: positiveInteger('purge.timeBudgetMs', purge.timeBudgetMs),
       pauseMs: nonNegativeInteger('purge.pauseMs', purge.pauseMs),
       ...(purge.owner === undefined ? {} : { owner: ownerOption('purge.owner', purge.owner) }),

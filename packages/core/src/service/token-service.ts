@@ -112,6 +112,8 @@ export class TokenService {
           ? `token reuse cannot be combined with protection mode "${this.protector.mode}": the store keeps only a one-way digest, so it cannot hand an existing token back. Turn reuseTokens off (every request then gets a new token) or use "encrypt".`
           : `token reuse needs every stored token back, but this "${this.protector.mode}" protector cannot recover them all (a "hash" mode in its fallback chain keeps only a one-way digest, or an RSA key lacks its private key). Turn reuseTokens off, finish the migration first, or configure the private key.`,
       );
+    // The store fixes row lifetimes from the service's retention (memory, Cassandra); handed over once.
+    this.store.useRetention?.(this.options.retention);
     this.purger = new Purger({
       store: this.store,
       clock: this.clock,
