@@ -1,7 +1,5 @@
 export { MemoryStore, type MemoryStoreSizes } from './memory-store.js';
 export {
-  type CacheRetention,
-  DEFAULT_CACHE_RETENTION,
   DEFAULT_MAX_ENTRIES,
   DEFAULT_NEGATIVE_TTL_MS,
   DEFAULT_READ_CACHE_MAX_ENTRIES,

@@ -1,13 +1,17 @@
 import {
   ConflictError,
-  ErrorCode,
+  checkPurgeCriteria,
+  checkScanRequest,
+  checkTokenKind,
+  DEFAULT_RETENTION,
   type InsertResult,
-  InvalidInputError,
   isRevocable,
   matchesRevocationFilter,
+  mergeRetention,
   type ProtectedKind,
   type PurgeCriteria,
   type RefreshRotation,
+  type Retention,
   type RevocationCounts,
   type RevocationFilter,
   type ScannedRowByKind,
@@ -21,19 +25,19 @@ import {
   type StoredRefreshToken,
   type StoredRow,
   type StoredRowByKind,
+  StoreGate,
   TOKEN_STATES,
   type TokenCount,
   type TokenKind,
   TokenState,
   type TokenStore,
-  TokenStoreError,
 } from '@tokenstore/core';
 import { type MemoryStoreOptions, type ResolvedMemoryStoreOptions, resolveMemoryStoreOptions } from './options.js';
 import { frozenClient, frozenRow } from './row-copies.js';
 import { ScanOrder } from './scan-order.js';
 import { TokenTable, type TokenTableSizes } from './token-table.js';
 
-const BACKEND = 'cache';
+const BACKEND = 'memory';
 
 type Tables = { [K in TokenKind]: TokenTable<StoredRowByKind[K]> };
 
@@ -69,7 +73,9 @@ export class MemoryStore implements TokenStore {
   readonly #activeByReuseKey = new Map<string, string>();
   readonly #clients = new Map<string, StoredClient>();
   readonly #clientOrder = new ScanOrder();
-  #closed = false;
+  readonly #gate = new StoreGate(BACKEND);
+  /** The service's retention once handed over ({@link useRetention}); the default until then. */
+  #retention: Readonly<Retention> | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.options = resolveMemoryStoreOptions(options);
@@ -78,7 +84,7 @@ export class MemoryStore implements TokenStore {
       maxEntries: this.options.maxEntries,
       maxMemoryBytes: this.options.maxMemoryBytes,
       clock: this.options.clock,
-      retention: this.options.retention,
+      retention: () => this.#retention ?? DEFAULT_RETENTION,
     };
     this.#tables = {
       accessToken: new TokenTable<StoredAccessToken>({
@@ -114,7 +120,7 @@ export class MemoryStore implements TokenStore {
   }
 
   async findActiveAccessToken(reuseKey: string): Promise<StoredAccessToken | null> {
-    this.#ensureOpen();
+    this.#gate.check();
     const row = this.#activeExclusive(reuseKey);
     return row ? frozenRow(row) : null;
   }
@@ -148,7 +154,7 @@ export class MemoryStore implements TokenStore {
   }
 
   async revokeTokens(filter: RevocationFilter, at: number): Promise<RevocationCounts> {
-    this.#ensureOpen();
+    this.#gate.check();
     return {
       accessToken: this.#revokeIn('accessToken', filter, at),
       refreshToken: this.#revokeIn('refreshToken', filter, at),
@@ -157,7 +163,7 @@ export class MemoryStore implements TokenStore {
   }
 
   async createClient(client: StoredClient): Promise<void> {
-    this.#ensureOpen();
+    this.#gate.check();
     if (this.#clients.has(client.consumerKey))
       throw new ConflictError('a client with this consumer key already exists', { backend: BACKEND });
     this.#clients.set(client.consumerKey, frozenClient(client));
@@ -165,13 +171,13 @@ export class MemoryStore implements TokenStore {
   }
 
   async getClient(consumerKey: string): Promise<StoredClient | null> {
-    this.#ensureOpen();
+    this.#gate.check();
     const client = this.#clients.get(consumerKey);
     return client ? frozenClient(client) : null;
   }
 
   async updateClient(client: StoredClient, expectedUpdatedAt: number): Promise<boolean> {
-    this.#ensureOpen();
+    this.#gate.check();
     // Compare and set in one synchronous step: nothing can interleave between the check and the write.
     if (this.#clients.get(client.consumerKey)?.updatedAt !== expectedUpdatedAt) return false;
     this.#clients.set(client.consumerKey, frozenClient(client));
@@ -179,7 +185,7 @@ export class MemoryStore implements TokenStore {
   }
 
   async deleteClient(consumerKey: string): Promise<boolean> {
-    this.#ensureOpen();
+    this.#gate.check();
     this.#clientOrder.remove(consumerKey);
     return this.#clients.delete(consumerKey);
   }
@@ -191,24 +197,24 @@ export class MemoryStore implements TokenStore {
    */
   async purge(kind: TokenKind, criteria: PurgeCriteria): Promise<number> {
     const table = this.#table(kind);
-    if (!Number.isSafeInteger(criteria.limit) || criteria.limit < 1)
-      throw new InvalidInputError('limit', 'must be a positive whole number');
+    checkPurgeCriteria(criteria, BACKEND);
     return table.purge(criteria);
   }
 
   /** Always granted: nothing else can purge this process's memory. */
   async acquirePurgeLease(_owner: string, _now: number, _ttlMs: number): Promise<boolean> {
-    this.#ensureOpen();
+    this.#gate.check();
     return true;
   }
 
   async releasePurgeLease(_owner: string): Promise<void> {
-    this.#ensureOpen();
+    this.#gate.check();
   }
 
   async scan<K extends ProtectedKind>(kind: K, request: ScanRequest): Promise<ScanPage<ScannedRowByKind[K]>> {
-    this.#ensureOpen();
-    if (!Number.isSafeInteger(request.limit) || request.limit < 1) throw new InvalidInputError('limit', 'must be a positive whole number');
+    this.#gate.check();
+    if (kind !== 'client') checkTokenKind(kind, BACKEND);
+    checkScanRequest(request, BACKEND, isScanCursor);
     if (kind === 'client') {
       const page = this.#clientOrder.page(request.cursor, request.limit, (key) => this.#clients.has(key));
       const rows = page.keys.map((key) => frozenClient(this.#clients.get(key)!));
@@ -237,8 +243,7 @@ export class MemoryStore implements TokenStore {
 
   /** Drops every row. Idempotent; any other call afterwards throws a `CLOSED` error. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     for (const table of Object.values(this.#tables)) table.clear();
     this.#activeByReuseKey.clear();
     this.#clients.clear();
@@ -271,15 +276,24 @@ export class MemoryStore implements TokenStore {
     };
   }
 
-  #table<K extends TokenKind>(kind: K): Tables[K] {
-    this.#ensureOpen();
-    const table = Object.hasOwn(this.#tables, kind) ? this.#tables[kind] : undefined;
-    if (!table) throw new InvalidInputError('kind', 'must be accessToken, refreshToken or authorizationCode', { backend: BACKEND });
-    return table;
+  /** The retention rows are written with now (the default until a service hands one over). */
+  get retention(): Readonly<Retention> {
+    return this.#retention ?? DEFAULT_RETENTION;
   }
 
-  #ensureOpen(): void {
-    if (this.#closed) throw new TokenStoreError(ErrorCode.Closed, 'store is closed', { backend: BACKEND });
+  /**
+   * Takes a service's retention (see `TokenStore.useRetention`): rows written from now on vanish on
+   * their own once past the longest retention handed over, never before a service may still need them.
+   */
+  useRetention(retention: Retention): void {
+    this.#gate.check();
+    this.#retention = mergeRetention(this.#retention, retention, BACKEND);
+  }
+
+  #table<K extends TokenKind>(kind: K): Tables[K] {
+    this.#gate.check();
+    checkTokenKind(kind, BACKEND);
+    return this.#tables[kind];
   }
 
   #activeExclusive(reuseKey: string): StoredAccessToken | null {
@@ -312,6 +326,11 @@ export class MemoryStore implements TokenStore {
     }
     return revoked;
   }
+}
+
+/** The cursors {@link ScanOrder} hands out: a sequence number. */
+function isScanCursor(cursor: string): boolean {
+  return /^\d{1,15}$/.test(cursor);
 }
 
 function candidateKeys<R extends StoredRow>(table: TokenTable<R>, filter: RevocationFilter): string[] {

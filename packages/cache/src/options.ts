@@ -1,16 +1,5 @@
 import { type Clock, MisconfigurationError, systemClock } from '@tokenstore/core';
 
-/** How long the store keeps rows that are no longer valid, in seconds. */
-export interface CacheRetention {
-  /**
-   * Seconds a revoked, inactive (rotated, consumed) or expired-marked row is kept after its state
-   * changed, for replay and reuse detection. Default 86400, the service's default.
-   */
-  inactiveSeconds: number;
-  /** Seconds a row is kept after it expired. Default 0, the service's default. */
-  expiredSeconds: number;
-}
-
 export interface MemoryStoreOptions {
   /**
    * Most rows kept per kind (access tokens, refresh tokens and codes each have their own LRU); the
@@ -24,22 +13,15 @@ export interface MemoryStoreOptions {
    * `ManualClock` in tests) so rows age with it. Default: the system clock.
    */
   clock?: Clock;
-  /**
-   * How long rows outlive their validity before they vanish on their own. Keep it at least as long as
-   * the service's `retention`, or replay/reuse detection ends early.
-   */
-  retention?: Partial<CacheRetention>;
 }
 
 export interface ResolvedMemoryStoreOptions {
   maxEntries: number;
   maxMemoryBytes: number | null;
   clock: Clock;
-  retention: CacheRetention;
 }
 
 export const DEFAULT_MAX_ENTRIES = 100_000;
-export const DEFAULT_CACHE_RETENTION: Readonly<CacheRetention> = { inactiveSeconds: 86400, expiredSeconds: 0 };
 
 /** Options of the read cache a {@link ReadCache} keeps in front of another store. */
 export interface ReadCacheOptions {
@@ -101,35 +83,14 @@ function clockOption(value: unknown, where: Backend): Clock {
 
 /** Applies defaults and validates every MemoryStore option, naming the option on failure. */
 export function resolveMemoryStoreOptions(options: MemoryStoreOptions | undefined): ResolvedMemoryStoreOptions {
-  const where = { backend: 'cache' };
+  const where = { backend: 'memory' };
   const o = requireOptionsObject('options', options, where);
-  rejectUnknown('', o, ['maxEntries', 'maxMemoryBytes', 'clock', 'retention'], where);
-  const retention = requireOptionsObject('retention', o.retention, where);
-  rejectUnknown('retention.', retention, ['inactiveSeconds', 'expiredSeconds'], where);
-  const maxRetentionSeconds = Math.floor(MAX_TTL_MS / 1000);
+  rejectUnknown('', o, ['maxEntries', 'maxMemoryBytes', 'clock'], where);
   return {
     maxEntries: integerOption('maxEntries', o.maxEntries, 1, MAX_ENTRIES_LIMIT, DEFAULT_MAX_ENTRIES, where),
     maxMemoryBytes:
       o.maxMemoryBytes === undefined ? null : integerOption('maxMemoryBytes', o.maxMemoryBytes, 1024, Number.MAX_SAFE_INTEGER, 0, where),
     clock: clockOption(o.clock, where),
-    retention: {
-      inactiveSeconds: integerOption(
-        'retention.inactiveSeconds',
-        retention.inactiveSeconds,
-        0,
-        maxRetentionSeconds,
-        DEFAULT_CACHE_RETENTION.inactiveSeconds,
-        where,
-      ),
-      expiredSeconds: integerOption(
-        'retention.expiredSeconds',
-        retention.expiredSeconds,
-        0,
-        maxRetentionSeconds,
-        DEFAULT_CACHE_RETENTION.expiredSeconds,
-        where,
-      ),
-    },
   };
 }
 

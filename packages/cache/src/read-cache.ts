@@ -1,12 +1,13 @@
 import {
-  ErrorCode,
+  checkTokenKind,
   type InsertResult,
-  InvalidInputError,
   isPurgeable,
+  MisconfigurationError,
   matchesRevocationFilter,
   type ProtectedKind,
   type PurgeCriteria,
   type RefreshRotation,
+  type Retention,
   type RevocationCounts,
   type RevocationFilter,
   type ScannedRowByKind,
@@ -18,10 +19,10 @@ import {
   type StoredClient,
   type StoredRow,
   type StoredRowByKind,
+  StoreGate,
   TOKEN_KINDS,
   type TokenKind,
   type TokenStore,
-  TokenStoreError,
 } from '@tokenstore/core';
 import { LRUCache } from 'lru-cache';
 import { type ReadCacheOptions, type ResolvedReadCacheOptions, resolveReadCacheOptions } from './options.js';
@@ -80,13 +81,14 @@ export class ReadCache implements TokenStore {
   readonly #pending = new Map<string, PendingRead>();
   #hits = 0;
   #misses = 0;
-  #closed = false;
+  readonly #gate: StoreGate;
 
   constructor(inner: TokenStore, options: ReadCacheOptions = {}) {
     if (!inner || typeof inner.get !== 'function' || typeof inner.backend !== 'string')
-      throw new TokenStoreError(ErrorCode.Misconfiguration, 'option inner: must be a TokenStore', { backend: 'cache+?', field: 'inner' });
+      throw new MisconfigurationError('inner', 'must be a TokenStore', { backend: 'cache+?' });
     this.inner = inner;
     this.backend = `cache+${inner.backend}`;
+    this.#gate = new StoreGate(this.backend);
     this.options = resolveReadCacheOptions(options, this.backend);
     this.#rows = {
       accessToken: this.#newCache(),
@@ -101,11 +103,29 @@ export class ReadCache implements TokenStore {
     return this.inner.capabilities;
   }
 
+  /** Handed to the inner store: the cache keeps nothing longer than its own `ttlMs`. */
+  useRetention(retention: Retention): void {
+    this.#gate.check();
+    this.inner.useRetention?.(retention);
+  }
+
   // ------------------------------------------------------------------ cached reads
 
   async get<K extends TokenKind>(kind: K, key: string): Promise<StoredRowByKind[K] | null> {
-    const cache = this.#rowCache(kind);
-    return this.#readThrough(cache, kind, key, () => this.inner.get(kind, key), frozenRow);
+    this.#checkKind(kind);
+    return this.#readThrough(this.#rows[kind], kind, key, () => this.inner.get(kind, key), frozenRow);
+  }
+
+  /**
+   * A hit answered synchronously (see `TokenStore.peek`), `undefined` on a miss: the caller then calls
+   * {@link get}, which reads through (and counts the miss). Lets validation skip promise hops on a hit.
+   */
+  peek<K extends TokenKind>(kind: K, key: string): StoredRowByKind[K] | null | undefined {
+    this.#checkKind(kind);
+    const hit = this.#rows[kind].get(key);
+    if (!hit) return undefined;
+    this.#hits++;
+    return hit.value === null ? null : (frozenRow(hit.value) as StoredRowByKind[K]);
   }
 
   async getClient(consumerKey: string): Promise<StoredClient | null> {
@@ -115,29 +135,29 @@ export class ReadCache implements TokenStore {
   // ------------------------------------------------------------------ straight through, never cached
 
   async findActiveAccessToken(reuseKey: string): Promise<StoredAccessToken | null> {
-    this.#ensureOpen();
+    this.#gate.check();
     return this.inner.findActiveAccessToken(reuseKey);
   }
 
   async scan<K extends ProtectedKind>(kind: K, request: ScanRequest): Promise<ScanPage<ScannedRowByKind[K]>> {
-    this.#ensureOpen();
+    this.#gate.check();
     return this.inner.scan(kind, request);
   }
 
   async acquirePurgeLease(owner: string, now: number, ttlMs: number): Promise<boolean> {
-    this.#ensureOpen();
+    this.#gate.check();
     return this.inner.acquirePurgeLease(owner, now, ttlMs);
   }
 
   async releasePurgeLease(owner: string): Promise<void> {
-    this.#ensureOpen();
+    this.#gate.check();
     return this.inner.releasePurgeLease(owner);
   }
 
   // ------------------------------------------------------------------ writes: through, then invalidate
 
   async insert<K extends TokenKind>(kind: K, row: StoredRowByKind[K]): Promise<InsertResult> {
-    this.#rowCache(kind);
+    this.#checkKind(kind);
     return this.#writeThrough(
       () => this.inner.insert(kind, row),
       () => this.#invalidate(kind, row.key),
@@ -145,7 +165,7 @@ export class ReadCache implements TokenStore {
   }
 
   async compareAndSetState(kind: TokenKind, key: string, change: StateChange): Promise<boolean> {
-    this.#rowCache(kind);
+    this.#checkKind(kind);
     return this.#writeThrough(
       () => this.inner.compareAndSetState(kind, key, change),
       () => this.#invalidate(kind, key),
@@ -153,7 +173,7 @@ export class ReadCache implements TokenStore {
   }
 
   async rotateRefreshToken(rotation: RefreshRotation): Promise<boolean> {
-    this.#ensureOpen();
+    this.#gate.check();
     return this.#writeThrough(
       () => this.inner.rotateRefreshToken(rotation),
       () => {
@@ -165,7 +185,7 @@ export class ReadCache implements TokenStore {
   }
 
   async revokeTokens(filter: RevocationFilter, at: number): Promise<RevocationCounts> {
-    this.#ensureOpen();
+    this.#gate.check();
     return this.#writeThrough(
       () => this.inner.revokeTokens(filter, at),
       () => {
@@ -175,7 +195,7 @@ export class ReadCache implements TokenStore {
   }
 
   async purge(kind: TokenKind, criteria: PurgeCriteria): Promise<number> {
-    this.#rowCache(kind);
+    this.#checkKind(kind);
     return this.#writeThrough(
       () => this.inner.purge(kind, criteria),
       () => this.#invalidateMatching(kind, (row) => isPurgeable(row, criteria)),
@@ -183,7 +203,7 @@ export class ReadCache implements TokenStore {
   }
 
   async replaceKey<K extends TokenKind>(kind: K, oldKey: string, row: StoredRowByKind[K]): Promise<boolean> {
-    this.#rowCache(kind);
+    this.#checkKind(kind);
     return this.#writeThrough(
       () => this.inner.replaceKey(kind, oldKey, row),
       () => {
@@ -194,7 +214,7 @@ export class ReadCache implements TokenStore {
   }
 
   async createClient(client: StoredClient): Promise<void> {
-    this.#ensureOpen();
+    this.#gate.check();
     return this.#writeThrough(
       () => this.inner.createClient(client),
       () => this.#invalidate('client', client.consumerKey),
@@ -202,7 +222,7 @@ export class ReadCache implements TokenStore {
   }
 
   async updateClient(client: StoredClient, expectedUpdatedAt: number): Promise<boolean> {
-    this.#ensureOpen();
+    this.#gate.check();
     // Invalidated whatever the outcome: a refused compare-and-set means our cached copy is stale, and
     // the caller's re-read must reach the inner store.
     return this.#writeThrough(
@@ -212,7 +232,7 @@ export class ReadCache implements TokenStore {
   }
 
   async deleteClient(consumerKey: string): Promise<boolean> {
-    this.#ensureOpen();
+    this.#gate.check();
     return this.#writeThrough(
       () => this.inner.deleteClient(consumerKey),
       () => this.#invalidate('client', consumerKey),
@@ -224,7 +244,7 @@ export class ReadCache implements TokenStore {
     const inner = this.inner;
     if (inner.count === undefined) return undefined;
     return (kind, now) => {
-      this.#ensureOpen();
+      this.#gate.check();
       return inner.count!(kind, now);
     };
   }
@@ -239,8 +259,7 @@ export class ReadCache implements TokenStore {
 
   /** Drops the cache and closes the inner store. Idempotent; any other call afterwards throws a `CLOSED` error. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#gate.close()) return;
     this.#clearAll();
     await this.inner.close();
   }
@@ -272,11 +291,10 @@ export class ReadCache implements TokenStore {
     });
   }
 
-  #rowCache<K extends TokenKind>(kind: K): RowCaches[K] {
-    this.#ensureOpen();
-    const cache = Object.hasOwn(this.#rows, kind) ? this.#rows[kind] : undefined;
-    if (!cache) throw new InvalidInputError('kind', 'must be accessToken, refreshToken or authorizationCode', { backend: this.backend });
-    return cache;
+  /** The checks of every primitive taking a kind: open, and a token kind (core's one definition). */
+  #checkKind(kind: TokenKind): void {
+    this.#gate.check();
+    checkTokenKind(kind, this.backend);
   }
 
   #cacheOf(scope: LookupScope): LookupCache<StoredRow | StoredClient> {
@@ -284,7 +302,7 @@ export class ReadCache implements TokenStore {
   }
 
   async #readThrough<V>(cache: LookupCache<V>, scope: LookupScope, key: string, load: () => Promise<V | null>, copy: (value: V) => V) {
-    this.#ensureOpen();
+    this.#gate.check();
     const hit = cache.get(key);
     if (hit) {
       this.#hits++;
@@ -301,7 +319,7 @@ export class ReadCache implements TokenStore {
       read.promise.then(
         (value) => {
           if (this.#pending.get(id) === read) this.#pending.delete(id);
-          if (read.cacheable && !this.#closed) this.#remember(cache, key, value as V | null, copy, read.startedAt);
+          if (read.cacheable && !this.#gate.closed) this.#remember(cache, key, value as V | null, copy, read.startedAt);
         },
         () => {
           if (this.#pending.get(id) === read) this.#pending.delete(id);
@@ -360,10 +378,6 @@ export class ReadCache implements TokenStore {
     this.#clients.clear();
     for (const pending of this.#pending.values()) pending.cacheable = false;
     this.#pending.clear();
-  }
-
-  #ensureOpen(): void {
-    if (this.#closed) throw new TokenStoreError(ErrorCode.Closed, 'store is closed', { backend: this.backend });
   }
 }
 

@@ -1,5 +1,4 @@
-import { type StoredRow, TokenState } from '@tokenstore/core';
-import type { CacheRetention } from './options.js';
+import { type Retention, type StoredRow, TokenState } from '@tokenstore/core';
 
 /**
  * When a row may vanish on its own (epoch ms), or `null` if it must stay until evicted or revoked: an
@@ -7,7 +6,7 @@ import type { CacheRetention } from './options.js';
  * passed, `max(expiresAt + expiredSeconds, stateChangedAt + inactiveSeconds)` (the latter alone when it
  * never expires), so replays and reuse are still recognised after it expired.
  */
-export function retentionDeadline(row: StoredRow, retention: CacheRetention): number | null {
+export function retentionDeadline(row: StoredRow, retention: Readonly<Retention>): number | null {
   const expired = row.expiresAt === null ? null : row.expiresAt + retention.expiredSeconds * 1000;
   if (row.state === TokenState.Active) return expired;
   const inactive = row.stateChangedAt + retention.inactiveSeconds * 1000;
@@ -18,7 +17,7 @@ export function retentionDeadline(row: StoredRow, retention: CacheRetention): nu
  * The lru-cache TTL (ms) for a row written at `now`: 0 means none. A deadline already reached still
  * gets 1 ms (lru-cache reads 0 as "forever"); purge removes such rows exactly.
  */
-export function ttlFor(row: StoredRow, retention: CacheRetention, now: number): number {
+export function ttlFor(row: StoredRow, retention: Readonly<Retention>, now: number): number {
   const deadline = retentionDeadline(row, retention);
   return deadline === null ? 0 : Math.max(1, deadline - now);
 }

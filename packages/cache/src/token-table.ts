@@ -1,7 +1,15 @@
-import { type Clock, ErrorCode, isPurgeable, type PurgeCriteria, type StoredRow, TokenState, TokenStoreError } from '@tokenstore/core';
+import {
+  type Clock,
+  ErrorCode,
+  isPurgeable,
+  type PurgeCriteria,
+  type Retention,
+  type StoredRow,
+  TokenState,
+  TokenStoreError,
+} from '@tokenstore/core';
 import { LRUCache } from 'lru-cache';
 import { KeySetIndex } from './key-set-index.js';
-import type { CacheRetention } from './options.js';
 import { PurgeQueue } from './purge-queue.js';
 import { ttlFor } from './retention.js';
 import { estimateRowBytes } from './row-size.js';
@@ -12,7 +20,8 @@ export interface TokenTableOptions<R extends StoredRow> {
   maxEntries: number;
   maxMemoryBytes: number | null;
   clock: Clock;
-  retention: CacheRetention;
+  /** The retention in force (the service hands it to the store once; read on every write). */
+  retention: () => Readonly<Retention>;
   /** Called after a row is stored (new or updated), for indexes kept outside the table. */
   onStored?: (row: R) => void;
   /** Called when a row leaves the table for any reason (delete, eviction, TTL, purge, clear). */
@@ -80,7 +89,7 @@ export class TokenTable<R extends StoredRow> {
    */
   write(row: R, scanSeq?: number): void {
     const previous = this.#lru.peek(row.key, { allowStale: true });
-    const ttl = ttlFor(row, this.#options.retention, this.#options.clock.now());
+    const ttl = ttlFor(row, this.#options.retention(), this.#options.clock.now());
     this.#lru.set(row.key, row, { ttl });
     if (this.#lru.peek(row.key, { allowStale: true }) !== row)
       throw new TokenStoreError(ErrorCode.BackendError, 'row is larger than the maxMemoryBytes bound allows', {

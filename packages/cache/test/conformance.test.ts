@@ -7,13 +7,13 @@ import { scanAllRows } from './support.js';
 const maxEntries = 2_000;
 
 runConformanceSuite({
-  name: 'cache',
-  createStore: ({ clock, retention }) => new MemoryStore({ clock, retention, maxEntries }),
+  name: 'memory',
+  createStore: ({ clock }) => new MemoryStore({ clock, maxEntries }),
   inspect: scanAllRows,
 });
 
 runConformanceSuite({
-  name: 'cache+read-cache',
-  createStore: ({ clock, retention }) => new ReadCache(new MemoryStore({ clock, retention, maxEntries }), { clock }),
+  name: 'memory+read-cache',
+  createStore: ({ clock }) => new ReadCache(new MemoryStore({ clock, maxEntries }), { clock }),
   inspect: (store) => scanAllRows(store.inner),
 });

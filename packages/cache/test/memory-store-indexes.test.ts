@@ -1,7 +1,7 @@
 import { MemoryStore, type MemoryStoreSizes } from '@tokenstore/cache';
 import { ManualClock, TokenState } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
-import { accessTokenRow, authorizationCodeRow, refreshTokenRow } from './support.js';
+import { accessTokenRow, authorizationCodeRow, refreshTokenRow, withRetention } from './support.js';
 
 /** Every index of every kind holds no more entries than its kind holds rows. */
 function expectIndexesWithinRows(sizes: MemoryStoreSizes): void {
@@ -68,7 +68,7 @@ describe('MemoryStore secondary indexes', () => {
 
   it('empties every index when rows leave by purge', async () => {
     const clock = new ManualClock();
-    const store = new MemoryStore({ clock, retention: { expiredSeconds: 3600 } });
+    const store = withRetention(new MemoryStore({ clock }), { expiredSeconds: 3600 });
     for (let i = 0; i < 50; i++) {
       await store.insert('accessToken', accessTokenRow(clock.now(), { userId: `user-${i}`, exclusive: true, reuseKey: `r-${i}` }));
       await store.insert('refreshToken', refreshTokenRow(clock.now(), { userId: `user-${i}` }));
@@ -123,7 +123,7 @@ describe('MemoryStore secondary indexes', () => {
 
   it('counts only what purge deletes itself, never more than the limit, oldest due rows first', async () => {
     const clock = new ManualClock();
-    const store = new MemoryStore({ clock, retention: { expiredSeconds: 86_400 } });
+    const store = withRetention(new MemoryStore({ clock }), { expiredSeconds: 86_400 });
     const start = clock.now();
     const rows = Array.from({ length: 20 }, (_, i) => accessTokenRow(start, { expiresAt: start + (20 - i) * 1000 }));
     for (const row of rows) await store.insert('accessToken', row);
@@ -156,7 +156,7 @@ describe('MemoryStore secondary indexes', () => {
   it('deletes a retired row only once both deadlines have passed, whichever queue finds it due first, popping each entry once', async () => {
     const clock = new ManualClock();
     // Long native retention: only purge removes rows here.
-    const store = new MemoryStore({ clock, retention: { expiredSeconds: 86_400, inactiveSeconds: 86_400 } });
+    const store = withRetention(new MemoryStore({ clock }), { expiredSeconds: 86_400, inactiveSeconds: 86_400 });
     const start = clock.now();
     const at = (seconds: number) => start + seconds * 1000;
     const expiresFirst = accessTokenRow(start, { expiresAt: at(1) });

@@ -1,7 +1,7 @@
 import { MemoryStore } from '@tokenstore/cache';
 import { ErrorCode, ManualClock, TokenService, TokenState, type TokenStore, TokenStoreError } from '@tokenstore/core';
 import { describe, expect, it, vi } from 'vitest';
-import { accessTokenRow, authorizationCodeRow, clientRow, refreshTokenRow } from './support.js';
+import { accessTokenRow, authorizationCodeRow, clientRow, refreshTokenRow, withRetention } from './support.js';
 
 async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
   await expect(promise).rejects.toBeInstanceOf(TokenStoreError);
@@ -61,7 +61,7 @@ describe('MemoryStore', () => {
 
   describe('retention TTLs on the injected clock', () => {
     it('lets an ACTIVE row go once past its expiry plus the expired retention, and not before', async () => {
-      const store = new MemoryStore({ clock: new ManualClock(), retention: { expiredSeconds: 60 } });
+      const store = withRetention(new MemoryStore({ clock: new ManualClock() }), { expiredSeconds: 60 });
       const own = store.options.clock as ManualClock;
       const row = accessTokenRow(own.now(), { expiresAt: own.now() + 1000 });
       await store.insert('accessToken', row);
@@ -83,7 +83,7 @@ describe('MemoryStore', () => {
 
     it('keeps a revoked row for the inactive retention from its state change', async () => {
       const own = new ManualClock();
-      const store = new MemoryStore({ clock: own, retention: { inactiveSeconds: 600 } });
+      const store = withRetention(new MemoryStore({ clock: own }), { inactiveSeconds: 600 });
       const row = accessTokenRow(own.now(), { expiresAt: null });
       await store.insert('accessToken', row);
       own.advanceSeconds(60);
@@ -96,7 +96,7 @@ describe('MemoryStore', () => {
 
     it('keeps a consumed code past its expiry until the inactive retention from its consumption ends (the later deadline)', async () => {
       const own = new ManualClock();
-      const store = new MemoryStore({ clock: own, retention: { inactiveSeconds: 86_400, expiredSeconds: 0 } });
+      const store = withRetention(new MemoryStore({ clock: own }), { inactiveSeconds: 86_400, expiredSeconds: 0 });
       const code = authorizationCodeRow(own.now(), { expiresAt: own.now() + 300_000 });
       await store.insert('authorizationCode', code);
       await store.compareAndSetState('authorizationCode', code.key, { from: 'ACTIVE', to: 'INACTIVE', at: own.now() });
@@ -111,7 +111,7 @@ describe('MemoryStore', () => {
 
     it('keeps a revoked row until its expiry plus the expired retention when that ends after the inactive retention', async () => {
       const own = new ManualClock();
-      const store = new MemoryStore({ clock: own, retention: { inactiveSeconds: 600, expiredSeconds: 3600 } });
+      const store = withRetention(new MemoryStore({ clock: own }), { inactiveSeconds: 600, expiredSeconds: 3600 });
       const row = accessTokenRow(own.now(), { expiresAt: own.now() + 60_000 });
       await store.insert('accessToken', row);
       await store.compareAndSetState('accessToken', row.key, { from: 'ACTIVE', to: 'REVOKED', at: own.now() });

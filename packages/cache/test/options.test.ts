@@ -20,12 +20,9 @@ const loose = (value: unknown): any => value;
 describe('MemoryStore options', () => {
   it('applies the defaults: 100,000 rows per kind, no memory bound, the service retention defaults', () => {
     const store = new MemoryStore();
-    expect(store.options).toMatchObject({
-      maxEntries: 100_000,
-      maxMemoryBytes: null,
-      retention: { inactiveSeconds: 86_400, expiredSeconds: 0 },
-    });
-    expect(store.backend).toBe('cache');
+    expect(store.options).toMatchObject({ maxEntries: 100_000, maxMemoryBytes: null });
+    expect(store.retention).toEqual({ inactiveSeconds: 86_400, expiredSeconds: 0 });
+    expect(store.backend).toBe('memory');
     expect(store.capabilities).toEqual({ shared: false, nativeExpiry: true, timeGranularityMs: 1 });
   });
 
@@ -37,16 +34,14 @@ describe('MemoryStore options', () => {
     ['maxMemoryBytes', { maxMemoryBytes: Number.NaN }],
     ['clock', { clock: { now: 5 } }],
     ['clock', { clock: null }],
-    ['retention', { retention: 'a day' }],
-    ['retention.inactiveSeconds', { retention: { inactiveSeconds: -1 } }],
-    ['retention.expiredSeconds', { retention: { expiredSeconds: 0.5 } }],
-    ['retention.inactiveSecs', { retention: { inactiveSecs: 60 } }],
+    // Retention is the service's option (handed over by useRetention), not repeated here.
+    ['retention', { retention: { inactiveSeconds: 60 } }],
     ['maxEntry', { maxEntry: 10 }],
     ['options', null],
   ])('names %s when it is invalid', (field, options) => {
     const error = misconfiguration(() => new MemoryStore(loose(options)));
     expect(error.field).toBe(field);
-    expect(error.backend).toBe('cache');
+    expect(error.backend).toBe('memory');
     expect(error.message).toContain(field);
   });
 });
@@ -55,7 +50,7 @@ describe('ReadCache options', () => {
   it('applies the defaults: 10,000 entries, 5 s staleness, 1 s negative caching', () => {
     const cache = new ReadCache(new MemoryStore());
     expect(cache.options).toMatchObject({ maxEntries: 10_000, ttlMs: 5000, negativeTtlMs: 1000 });
-    expect(cache.backend).toBe('cache+cache');
+    expect(cache.backend).toBe('cache+memory');
   });
 
   it.each([
@@ -68,7 +63,18 @@ describe('ReadCache options', () => {
   ])('names %s when it is invalid', (field, options) => {
     const error = misconfiguration(() => new ReadCache(new MemoryStore(), loose(options)));
     expect(error.field).toBe(field);
-    expect(error.backend).toBe('cache+cache');
+    expect(error.backend).toBe('cache+memory');
+  });
+
+  it('takes the longest retention services hand over, and refuses a malformed one', () => {
+    const store = new MemoryStore();
+    store.useRetention({ inactiveSeconds: 60, expiredSeconds: 600 });
+    expect(store.retention).toEqual({ inactiveSeconds: 60, expiredSeconds: 600 });
+    new ReadCache(store).useRetention({ inactiveSeconds: 3600, expiredSeconds: 0 });
+    expect(store.retention).toEqual({ inactiveSeconds: 3600, expiredSeconds: 600 });
+    const error = misconfiguration(() => store.useRetention(loose({ inactiveSeconds: -1, expiredSeconds: 0 })));
+    expect(error.field).toBe('retention');
+    expect(store.retention).toEqual({ inactiveSeconds: 3600, expiredSeconds: 600 });
   });
 
   it('refuses something that is not a store', () => {

@@ -250,7 +250,7 @@ describe('ReadCache', () => {
 
   it('takes its name and capabilities from the inner store', () => {
     const { cache, backing } = setup();
-    expect(cache.backend).toBe('cache+cache');
+    expect(cache.backend).toBe('cache+memory');
     expect(cache.capabilities).toEqual(backing.capabilities);
   });
 
@@ -261,7 +261,7 @@ describe('ReadCache', () => {
     await cache.get('accessToken', row.key);
     await cache.close();
     await cache.close();
-    await expect(cache.get('accessToken', row.key)).rejects.toMatchObject({ code: ErrorCode.Closed, backend: 'cache+cache' });
+    await expect(cache.get('accessToken', row.key)).rejects.toMatchObject({ code: ErrorCode.Closed, backend: 'cache+memory' });
     await expect(cache.getClient('c')).rejects.toMatchObject({ code: ErrorCode.Closed });
     await expect(cache.findActiveAccessToken('r')).rejects.toMatchObject({ code: ErrorCode.Closed });
     await expect(backing.get('accessToken', row.key)).rejects.toMatchObject({ code: ErrorCode.Closed });

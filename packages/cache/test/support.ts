@@ -1,6 +1,6 @@
 import type { TokenStore } from '@tokenstore/core';
 
-export { accessTokenRow, authorizationCodeRow, clientRow, refreshTokenRow, scanAllRows } from '@tokenstore/conformance';
+export { accessTokenRow, authorizationCodeRow, clientRow, refreshTokenRow, scanAllRows, withRetention } from '@tokenstore/conformance';
 
 /**
  * Wraps a store so every method call is counted (e.g. to prove a read was answered from a cache).

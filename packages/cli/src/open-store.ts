@@ -38,8 +38,8 @@ async function openBackend(backend: BackendConfig, settings: StoreSettings, opti
   const retention = settings.service.retention ?? {};
   switch (backend.kind) {
     case 'memory':
-      // Keep rows as long as the service's retention, or replay/reuse detection would end early.
-      return new MemoryStore({ retention, ...(options.clock ? { clock: options.clock } : {}) });
+      // The service hands its retention to the store when it is constructed (TokenStore.useRetention).
+      return new MemoryStore(options.clock ? { clock: options.clock } : {});
     case 'sql':
       return createSqlStore({ url: backend.url, migrate: options.migrate ?? false });
     case 'cassandra':

@@ -16,7 +16,7 @@ describe('tokenstore bench', () => {
     });
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as BenchReport;
-    expect(report).toMatchObject({ backend: 'cache', protection: 'plain', durationSeconds: 1, concurrency: 2, tokens: 20 });
+    expect(report).toMatchObject({ backend: 'memory', protection: 'plain', durationSeconds: 1, concurrency: 2, tokens: 20 });
     expect(report.results.map((result) => result.operation)).toEqual(['issue', 'validate']);
     for (const result of report.results) {
       expect(result.operations).toBeGreaterThan(0);

@@ -7,12 +7,14 @@ import { loadConfig, openStore } from '../src/index.js';
 describe('openStore', () => {
   it('opens a MemoryStore for memory: that keeps rows as long as the service retention', async () => {
     const clock = new ManualClock();
-    const store = await openStore(loadConfig({ TOKENSTORE_RETENTION: '60' }), { clock });
+    const config = loadConfig({ TOKENSTORE_RETENTION: '60' });
+    const store = await openStore(config, { clock });
     expect(store).toBeInstanceOf(MemoryStore);
-    expect((store as MemoryStore).options.retention).toEqual({ inactiveSeconds: 60, expiredSeconds: 0 });
+    // The service hands its retention to the store (TokenStore.useRetention); the store repeats no option.
+    const service = new TokenService({ store, clock, retention: config.service.retention });
+    expect((store as MemoryStore).retention).toEqual({ inactiveSeconds: 60, expiredSeconds: 0 });
     // The store ages with the injected clock: a revoked token is gone once the retention has passed
     // (it expires before, so its inactive retention is the later deadline).
-    const service = new TokenService({ store, clock });
     const { consumerKey } = await service.registerClient();
     const { accessToken } = await service.issueAccessToken({ consumerKey, validitySeconds: 30 });
     await service.revokeAccessToken(accessToken);

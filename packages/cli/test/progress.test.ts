@@ -11,7 +11,8 @@ class Terminal extends Collector {
 }
 
 async function filledStore(clock: ManualClock) {
-  const store = new MemoryStore({ clock, retention: { inactiveSeconds: 20 * 86400, expiredSeconds: 20 * 86400 } });
+  const store = new MemoryStore({ clock });
+  store.useRetention({ inactiveSeconds: 20 * 86400, expiredSeconds: 20 * 86400 });
   store.close = async () => undefined;
   const service = new TokenService({ store, clock });
   const { consumerKey } = await service.registerClient();

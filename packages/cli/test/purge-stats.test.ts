@@ -12,7 +12,8 @@ const HOUR = 3600;
  */
 function fixture() {
   const clock = new ManualClock();
-  const store = new MemoryStore({ clock, retention: { inactiveSeconds: 20 * 86400, expiredSeconds: 20 * 86400 } });
+  const store = new MemoryStore({ clock });
+  store.useRetention({ inactiveSeconds: 20 * 86400, expiredSeconds: 20 * 86400 });
   store.close = async () => undefined;
   const service = new TokenService({ store, clock });
   const run = (argv: string[]) => cli(argv, { clock, openStore: async () => store });
@@ -44,7 +45,7 @@ describe('tokenstore stats', () => {
     const { code, stdout } = await f.run(['stats', '--json']);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as StatsReport;
-    expect(report.backend).toBe('cache');
+    expect(report.backend).toBe('memory');
     expect(report.at).toBe(new Date(f.clock.now()).toISOString());
     expect(report.clients).toBe(1);
     expect(report.tokens.accessToken).toEqual({ ACTIVE: 5, INACTIVE: 0, REVOKED: 1, EXPIRED: 0, total: 6, neverExpires: 1 });
@@ -110,7 +111,7 @@ describe('tokenstore purge', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as PurgeReport;
     expect(report).toMatchObject({
-      backend: 'cache',
+      backend: 'memory',
       removed: { accessToken: 3, refreshToken: 0, authorizationCode: 1 },
       total: 4,
       counted: 6,

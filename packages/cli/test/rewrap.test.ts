@@ -52,7 +52,7 @@ describe('tokenstore rewrap (plain → hash on the memory store)', () => {
     const second = await rewrap(['--json', '--checkpoint', checkpoint, '--batch-size', '2']);
     expect(second.code).toBe(0);
     const done = JSON.parse(second.stdout) as RewrapReport;
-    expect(done).toMatchObject({ completed: true, resumed: true, checkpointCleared: true, backend: 'cache' });
+    expect(done).toMatchObject({ completed: true, resumed: true, checkpointCleared: true, backend: 'memory' });
     expect(done.counts.accessToken).toMatchObject({ scanned: 7, converted: 7, failed: 0 });
     expect(done.counts.client).toMatchObject({ converted: 1 });
     expect(done.protection).toBe('hash (hmac-sha256, pepper p1); fallback: plain');

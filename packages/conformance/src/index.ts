@@ -18,6 +18,7 @@ import { reuseAndDeviceScopeTests } from './suites/reuse.js';
 import { revocationTests } from './suites/revocation.js';
 import { secrecyTests } from './suites/secrecy.js';
 import { storageInspectionTests } from './suites/storage.js';
+import { storeInputTests } from './suites/store-input.js';
 import { storePrimitiveTests } from './suites/store-primitives.js';
 import { tokenAndExpiryTests } from './suites/tokens.js';
 
@@ -28,7 +29,7 @@ export { checkHistory, purgeableByDesign, type Violation } from './history/index
 export { createHeldStep, type HeldStep, holdingBefore, type InterleavingControls, StatementHold } from './interleaving-controls.js';
 export { PROTECTION_MODES, selectModes } from './modes.js';
 export type { ConformanceCapabilities, ConformanceOptions, ProtectionModeCase, StoreContext } from './options.js';
-export { accessTokenRow, authorizationCodeRow, clientRow, ROW_DEFAULTS, refreshTokenRow, scanAllRows } from './rows.js';
+export { accessTokenRow, authorizationCodeRow, clientRow, ROW_DEFAULTS, refreshTokenRow, scanAllRows, withRetention } from './rows.js';
 export { SecrecyRecorder } from './secrecy-recorder.js';
 export { findPlaintextsAtRest, snapshotRows } from './storage-search.js';
 
@@ -47,6 +48,7 @@ export const CONFORMANCE_TOPICS = {
   concurrency: concurrencyTests,
   interleavings: interleavingTests,
   storePrimitives: storePrimitiveTests,
+  storeInput: storeInputTests,
   counts: countTests,
   badInput: badInputTests,
   storage: storageInspectionTests,
@@ -70,7 +72,7 @@ function selectTopics(names: readonly string[] | undefined): Array<(ctx: Conform
  * at the top level of a test file:
  *
  * ```ts
- * runConformanceSuite({ name: 'cache', createStore: ({ clock }) => new MemoryStore({ clock }), inspect: dumpRows });
+ * runConformanceSuite({ name: 'memory', createStore: ({ clock }) => new MemoryStore({ clock }), inspect: dumpRows });
  * ```
  *
  * With `options.skip` set, prints one line saying why and registers the suite as skipped.

@@ -7,12 +7,6 @@ export interface StoreContext {
   clock: ManualClock;
   /** Protection mode of this run (`plain`, `hash`, `encrypt`, …), for factories that want to namespace data. */
   mode: string;
-  /**
-   * The longest retention any test of the suite configures on its service. A store whose rows vanish on
-   * their own (native TTL) must keep expired rows at least `expiredSeconds` and revoked/inactive rows at
-   * least `inactiveSeconds`, as it would be configured beside a service in production.
-   */
-  retention: { inactiveSeconds: number; expiredSeconds: number };
 }
 
 /** Capability switches: what a backend cannot do, so the suite adapts instead of failing. */

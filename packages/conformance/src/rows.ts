@@ -1,8 +1,10 @@
 import {
   computeReuseKey,
+  DEFAULT_RETENTION,
   generateGrantId,
   generateTokenValue,
   PROTECTED_KINDS,
+  type Retention,
   type StoredAccessToken,
   type StoredAuthorizationCode,
   type StoredClient,
@@ -111,4 +113,13 @@ export async function scanAllRows(store: TokenStore): Promise<Array<Record<strin
     } while (cursor !== null);
   }
   return rows;
+}
+
+/**
+ * Hands `store` a retention the way a service would (`TokenStore.useRetention`), the windows not given
+ * at their defaults; for tests of a store's own lifetimes without a service. Returns the store.
+ */
+export function withRetention<S extends TokenStore>(store: S, retention: Partial<Retention>): S {
+  store.useRetention?.({ ...DEFAULT_RETENTION, ...retention });
+  return store;
 }

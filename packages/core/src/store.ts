@@ -211,10 +211,11 @@ export interface TokenStore {
 
   /**
    * Optional, for stores that fix a row's lifetime when they write it (memory: LRU TTLs; Cassandra:
-   * `USING TTL`): takes the service's {@link Retention}. The service calls it once, when it is
-   * constructed, before any write; until then {@link DEFAULT_RETENTION} applies. A different retention
-   * from a second service throws `MISCONFIGURATION` (see {@link acceptRetention}). Stores that purge by
-   * the cut-offs of {@link PurgeCriteria} alone (SQL) do not need it.
+   * `USING TTL`): takes the service's {@link Retention}. Every service calls it once, when it is
+   * constructed, before its first write; until then {@link DEFAULT_RETENTION} applies. Rows written
+   * afterwards live at least as long as the longest retention handed over (see {@link mergeRetention});
+   * rows written before keep the lifetime they were written with. Stores that purge by the cut-offs of
+   * {@link PurgeCriteria} alone (SQL) do not need it.
    */
   useRetention?(retention: Retention): void;
 }
@@ -237,11 +238,12 @@ export interface Retention {
 export const DEFAULT_RETENTION: Readonly<Retention> = Object.freeze({ inactiveSeconds: 86400, expiredSeconds: 0 });
 
 /**
- * For a store's {@link TokenStore.useRetention}: the retention to apply after `next` arrives when
- * `current` was handed over before (`null`: never). A second service on the same store must use the
- * same retention, or one of them would purge what the other still needs: that is refused.
+ * For a store's {@link TokenStore.useRetention}: the retention to keep rows for once `next` is handed
+ * over, when `current` was before (`null`: never): the longer of the two in each window, so a store
+ * shared by several services keeps every row as long as the most demanding of them needs (each still
+ * purges by its own cut-offs). Throws `MISCONFIGURATION` for a malformed retention.
  */
-export function acceptRetention(current: Readonly<Retention> | null, next: Retention, backend: string): Readonly<Retention> {
+export function mergeRetention(current: Readonly<Retention> | null, next: Retention, backend: string): Readonly<Retention> {
   if (
     typeof next !== 'object' ||
     next === null ||
@@ -251,13 +253,10 @@ export function acceptRetention(current: Readonly<Retention> | null, next: Reten
     next.expiredSeconds < 0
   )
     throw new MisconfigurationError('retention', 'must hold inactiveSeconds and expiredSeconds as whole numbers ≥ 0', { backend });
-  if (current !== null && (current.inactiveSeconds !== next.inactiveSeconds || current.expiredSeconds !== next.expiredSeconds))
-    throw new MisconfigurationError(
-      'retention',
-      `this store already serves a service with retention ${current.inactiveSeconds} s inactive / ${current.expiredSeconds} s expired; every service on one store needs the same retention`,
-      { backend },
-    );
-  return Object.freeze({ inactiveSeconds: next.inactiveSeconds, expiredSeconds: next.expiredSeconds });
+  return Object.freeze({
+    inactiveSeconds: Math.max(current?.inactiveSeconds ?? 0, next.inactiveSeconds),
+    expiredSeconds: Math.max(current?.expiredSeconds ?? 0, next.expiredSeconds),
+  });
 }
 
 /** What {@link TokenStore.count} answers. */

@@ -105,7 +105,7 @@ describe('running and embedding', () => {
     const server = await startTokenServer({ service: broken, port: 0 });
     const response = await fetch(`${server.url}/health`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: 'unavailable', backend: 'cache' });
+    expect(await response.json()).toEqual({ status: 'unavailable', backend: 'memory' });
     await server.close();
   });
 });
