@@ -19,6 +19,7 @@ export * from './protection/protector.js';
 export * from './protection/rewrap.js';
 export * from './protection/rewrap-checkpoint.js';
 export * from './protection/rsa-oaep-cipher.js';
+export { schemeOf } from './protection/scheme-tag.js';
 export type { SealedValue } from './protection/sealed-value.js';
 export type { ValueCipher } from './protection/value-cipher.js';
 export * from './purge/purger.js';
@@ -36,4 +37,19 @@ export {
 } from './service/token-values.js';
 export * from './store.js';
 export * from './types.js';
-export * from './validation.js';
+export {
+  MAX_IDENTIFIER_LENGTH,
+  MAX_SCOPE_LENGTH,
+  MAX_SCOPES,
+  MAX_TOKEN_LENGTH,
+  MAX_URI_LENGTH,
+  MAX_VALIDITY_SECONDS,
+  MIN_CLIENT_SECRET_LENGTH,
+  normalizeScopes,
+  validateIdentifier,
+  validateOptionalIdentifier,
+  validateRedirectUri,
+  validateStringList,
+  validateTokenValue,
+  validateValidity,
+} from './validation.js';
