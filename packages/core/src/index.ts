@@ -23,10 +23,12 @@ export { schemeOf } from './protection/scheme-tag.js';
 export type { SealedValue } from './protection/sealed-value.js';
 export type { ValueCipher } from './protection/value-cipher.js';
 export * from './purge/purger.js';
+export { CLIENT_UPDATE_ATTEMPTS } from './service/clients.js';
 export * from './service/options.js';
 export * from './service/requests.js';
+export { MAX_REVOCATION_PASSES } from './service/revocation.js';
 export * from './service/scope-policy.js';
-export * from './service/token-service.js';
+export { TokenService } from './service/token-service.js';
 export {
   computeReuseKey,
   constantTimeEqual,
