@@ -19,13 +19,16 @@ export * from './protection/protector.js';
 export * from './protection/rewrap.js';
 export * from './protection/rewrap-checkpoint.js';
 export * from './protection/rsa-oaep-cipher.js';
+export { schemeOf } from './protection/scheme-tag.js';
 export type { SealedValue } from './protection/sealed-value.js';
 export type { ValueCipher } from './protection/value-cipher.js';
 export * from './purge/purger.js';
+export { CLIENT_UPDATE_ATTEMPTS } from './service/clients.js';
 export * from './service/options.js';
 export * from './service/requests.js';
+export { MAX_REVOCATION_PASSES } from './service/revocation.js';
 export * from './service/scope-policy.js';
-export * from './service/token-service.js';
+export { TokenService } from './service/token-service.js';
 export {
   computeReuseKey,
   constantTimeEqual,
@@ -36,4 +39,19 @@ export {
 } from './service/token-values.js';
 export * from './store.js';
 export * from './types.js';
-export * from './validation.js';
+export {
+  MAX_IDENTIFIER_LENGTH,
+  MAX_SCOPE_LENGTH,
+  MAX_SCOPES,
+  MAX_TOKEN_LENGTH,
+  MAX_URI_LENGTH,
+  MAX_VALIDITY_SECONDS,
+  MIN_CLIENT_SECRET_LENGTH,
+  normalizeScopes,
+  validateIdentifier,
+  validateOptionalIdentifier,
+  validateRedirectUri,
+  validateStringList,
+  validateTokenValue,
+  validateValidity,
+} from './validation.js';

@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors.js';
+import { UserType, type ValidityOverrides } from './types.js';
 
 /** Longest token, code or secret value accepted (8 KiB), e.g. a caller-supplied JWT. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -9,6 +10,8 @@ export const MAX_SCOPES = 100;
 export const MAX_URI_LENGTH = 2048;
 /** Upper bound on a validity: 100 years, so expiry arithmetic never overflows. */
 export const MAX_VALIDITY_SECONDS = 100 * 365 * 24 * 3600;
+/** Minimum length of a caller-supplied consumer secret. */
+export const MIN_CLIENT_SECRET_LENGTH = 32;
 
 // RFC 6750 b64token / RFC 6749 VSCHAR without space: visible ASCII only.
 const TOKEN_CHARS = /^[\x21-\x7e]+$/;
@@ -104,4 +107,51 @@ export function validateStringList(field: string, value: unknown, each: (field: 
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new InvalidInputError(field, `expected an array, got ${describe(value)}`);
   return [...new Set(value.map((v, i) => each(`${field}[${i}]`, v)))];
+}
+
+// ---------------------------------------------------------------- request shapes of the service
+
+export function requireObject<T>(field: string, value: T): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidInputError(field, 'must be an object');
+  return value;
+}
+
+export function optionalBoolean(field: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidInputError(field, 'must be a boolean');
+  return value;
+}
+
+export function validateUserType(value: unknown): UserType {
+  if (value !== UserType.Application && value !== UserType.ApplicationUser)
+    throw new InvalidInputError('userType', 'must be "APPLICATION" or "APPLICATION_USER"');
+  return value;
+}
+
+export function validateClientSecret(value: unknown): string {
+  const secret = validateTokenValue('consumerSecret', value);
+  if (secret.length < MIN_CLIENT_SECRET_LENGTH)
+    throw new InvalidInputError(
+      'consumerSecret',
+      `must be at least ${MIN_CLIENT_SECRET_LENGTH} characters (a generated secret has 256 bits)`,
+    );
+  return secret;
+}
+
+/** A client's validity overrides: each a validity (see {@link validateValidity}); unknown fields are refused. */
+export function validateValidityOverrides(value: unknown): ValidityOverrides {
+  if (value === undefined || value === null) return {};
+  const v = requireObject('validity', value as ValidityOverrides);
+  const out: ValidityOverrides = {};
+  for (const name of [
+    'applicationAccessTokenValidity',
+    'userAccessTokenValidity',
+    'refreshTokenValidity',
+    'authorizationCodeValidity',
+  ] as const) {
+    const seconds = validateValidity(`validity.${name}`, v[name]);
+    if (seconds !== undefined) out[name] = seconds;
+  }
+  const unknown = Object.keys(v).filter((k) => !(k in out) && v[k as keyof ValidityOverrides] !== undefined);
+  if (unknown.length > 0) throw new InvalidInputError('validity', `unknown field ${unknown[0]}`);
+  return out;
 }

@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, TokenStoreError } from '../errors.js';
 import { MAX_LOOKUP_KEY_LENGTH, type ProtectedValue, type SchemeAwareProtector } from './protector.js';
+import { TAG_DOLLAR_LIMIT } from './scheme-tag.js';
 
 /** Tag of a plain-mode key derived from a value too long to index (a long caller-supplied JWT). */
 export const PLAIN_DIGEST_TAG = 'sha256-plain$';
-
-/** Tagged lookup keys (`hmac-sha256:p1$…`, `sha256$…`) have their `$` this early; see `schemeOf`. */
-const TAG_DOLLAR_LIMIT = 40;
 
 /**
  * `plain` mode: the lookup key is the value itself (values longer than {@link MAX_LOOKUP_KEY_LENGTH}
