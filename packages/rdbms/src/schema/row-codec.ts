@@ -10,7 +10,7 @@ import type {
   UserType,
   ValidityOverrides,
 } from '@tokenstore/core';
-import type { SqlDialect } from '../dialects/dialect.js';
+import type { SqlCompiler } from '../dialects/dialect.js';
 
 /** A row as a driver returns it: column name → raw value. */
 export type RawRow = Record<string, unknown>;
@@ -24,9 +24,9 @@ export type ColumnValues = Record<string, unknown>;
  * column type (BIGINT as string from pg, booleans as 0/1 from MySQL), so no dialect needs its own.
  */
 export class RowCodec {
-  readonly #dialect: SqlDialect;
+  readonly #dialect: SqlCompiler;
 
-  constructor(dialect: SqlDialect) {
+  constructor(dialect: SqlCompiler) {
     this.#dialect = dialect;
   }
 
