@@ -34,7 +34,6 @@ export { DriverErrorSummary } from './driver-errors.js';
 export { loadDriver, type ModuleImporter } from './drivers/load-driver.js';
 export { type MigrationFile, readMigrationFiles } from './migrations/migration-files.js';
 export { type MigrationResult, MigrationRunner, type MigrationRunnerOptions } from './migrations/runner.js';
-export { splitStatements } from './migrations/split-statements.js';
 export type { ResolvedSqlStoreOptions, RetryOptions, SqlStoreOptions, SqlStoreSettings } from './options.js';
 export {
   ACTIVE_REUSE_INDEX,
