@@ -7,6 +7,7 @@ import {
   type ProtectedKind,
   type PurgeCriteria,
   type RefreshRotation,
+  type Retention,
   type RevocationCounts,
   type RevocationFilter,
   type ScannedRowByKind,
@@ -39,7 +40,7 @@ import { Rotation } from './rotation.js';
 import { RowAccess } from './row-access.js';
 import { StateChanges } from './state-changes.js';
 import { clientFromRow, TOKEN_TABLES, tokenFromRow } from './token-rows.js';
-import type { TtlPolicy } from './ttl.js';
+import { StoreTtlPolicy } from './ttl.js';
 
 const PAGE_STATE = /^[0-9a-f]+$/i;
 
@@ -62,7 +63,7 @@ export class CassandraStore implements TokenStore {
   readonly capabilities: StoreCapabilities = { shared: true, nativeExpiry: true, timeGranularityMs: 1 };
   readonly #options: ResolvedCassandraOptions;
   readonly #x: CassandraExecutor;
-  readonly #ttl: TtlPolicy;
+  readonly #ttl: StoreTtlPolicy;
   readonly #readByKeyOptions: Record<TokenKind, CassandraExecuteOptions>;
   readonly #rows: RowAccess;
   readonly #slots: ReuseSlots;
@@ -79,7 +80,11 @@ export class CassandraStore implements TokenStore {
     this.#options = resolveCassandraOptions(typeof options === 'string' ? { url: options } : options);
     const x = new CassandraExecutor(this.#options);
     this.#x = x;
-    this.#ttl = { ...this.#options.retention, ...this.#options.purgeIndex, maxTtlSeconds: this.#options.maxTtlSeconds };
+    // The service's retention arrives with useRetention; DEFAULT_RETENTION until then.
+    this.#ttl = new StoreTtlPolicy({
+      extraTtlSeconds: this.#options.purgeIndex.extraTtlSeconds,
+      maxTtlSeconds: this.#options.maxTtlSeconds,
+    });
     const bucketMs = this.#options.purgeIndex.bucketSeconds * 1000;
     const registry = new BucketRegistry();
     const index = new PurgeIndexWriter(x, this.#ttl, bucketMs, registry);
@@ -122,6 +127,15 @@ export class CassandraStore implements TokenStore {
   async connect(): Promise<void> {
     this.#x.gate.check();
     await this.#x.ready();
+  }
+
+  /**
+   * Takes the service's retention (the service calls it once, before any write): rows are written
+   * USING TTL = remaining lifetime + `expiredSeconds`, and a row leaving ACTIVE is kept at least
+   * `inactiveSeconds` more. A second service with a different retention is refused (`MISCONFIGURATION`).
+   */
+  useRetention(retention: Retention): void {
+    this.#ttl.use(retention);
   }
 
   // ------------------------------------------------------------------ tokens
