@@ -100,7 +100,7 @@ export class CassandraStore implements TokenStore {
     this.#clients = new ClientRows(x);
     const readByKey = (operation: StoreOperation) => ({ prepare: true, consistency: x.levels(operation).codes.read });
     this.#readByKeyOptions = {
-      accessToken: readByKey('validate'),
+      accessToken: readByKey('get'),
       refreshToken: readByKey('readRefreshToken'),
       authorizationCode: readByKey('readAuthorizationCode'),
     };
