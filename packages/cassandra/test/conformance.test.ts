@@ -4,6 +4,7 @@ import cassandra from 'cassandra-driver';
 import { detectCassandra, type StartedCassandra, startCassandra } from './support/environment.js';
 import { HoldingClient } from './support/holding-client.js';
 import { dumpTables, KeyspaceRotation } from './support/keyspace.js';
+import { keepSuiteRetention } from './support/suite-retention.js';
 
 const environment = await detectCassandra();
 
@@ -62,7 +63,7 @@ runConformanceSuite<CassandraStore>({
   createStore: async ({ retention }) => {
     const driver = await sharedClient(started!.url);
     const holding = new HoldingClient(driver);
-    const store = new CassandraStore({ client: holding, keyspace: await keyspaces.acquire(), retention });
+    const store = keepSuiteRetention(new CassandraStore({ client: holding, keyspace: await keyspaces.acquire() }), retention);
     holdingClients.set(store, holding);
     return store;
   },

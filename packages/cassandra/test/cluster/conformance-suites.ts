@@ -4,6 +4,7 @@ import type cassandra from 'cassandra-driver';
 import { afterAll } from 'vitest';
 import { HoldingClient } from '../support/holding-client.js';
 import { dumpTables, KeyspaceRotation } from '../support/keyspace.js';
+import { keepSuiteRetention } from '../support/suite-retention.js';
 import { clusterClient } from './cluster-control.js';
 
 /**
@@ -44,7 +45,7 @@ function clusterSuite(name: string, skip: string | undefined, consistency: Consi
     },
     createStore: async ({ retention }) => {
       const holder = new HoldingClient(client());
-      const store = new CassandraStore({ client: holder, keyspace: await keyspaces.acquire(), retention, consistency });
+      const store = keepSuiteRetention(new CassandraStore({ client: holder, keyspace: await keyspaces.acquire(), consistency }), retention);
       holding.set(store, holder);
       return store;
     },
