@@ -250,16 +250,6 @@ export class ReadCache implements TokenStore {
   }
 
   /**
-   * Not cached: the service's retention goes to the inner store (which may not take one), so a store
-   * that fixes row lifetimes when it writes (Cassandra) gets it through the cache too.
-   */
-  get useRetention(): TokenStore['useRetention'] {
-    const inner = this.inner;
-    if (inner.useRetention === undefined) return undefined;
-    return (retention) => inner.useRetention!(retention);
-  }
-
-  /**
    * Lookups answered from the cache (`hits`) and sent to the inner store (`misses`) since it was
    * created, for the read-cache hit rate (`instrumentTokenService(service, { readCache })`).
    */

@@ -13,13 +13,12 @@ function setup(options: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: n
 }
 
 describe('ReadCache', () => {
-  it("hands the service's retention to the inner store, and has no useRetention over a store without one", () => {
+  it("hands the service's retention to the inner store", () => {
     const clock = new ManualClock();
     const handed: Retention[] = [];
     const inner: TokenStore = Object.assign(new MemoryStore({ clock }), { useRetention: (retention: Retention) => handed.push(retention) });
     new TokenService({ store: new ReadCache(inner, { clock }), clock, retention: { inactiveSeconds: 600, expiredSeconds: 60 } });
     expect(handed).toEqual([{ inactiveSeconds: 600, expiredSeconds: 60 }]);
-    expect(new ReadCache(new MemoryStore({ clock }), { clock }).useRetention).toBeUndefined();
   });
 
   it('answers repeated lookups of a row from the cache', async () => {

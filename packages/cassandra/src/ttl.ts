@@ -1,4 +1,4 @@
-import { acceptRetention, DEFAULT_RETENTION, type Retention } from '@tokenstore/core';
+import { DEFAULT_RETENTION, mergeRetention, type Retention } from '@tokenstore/core';
 import { BACKEND } from './errors.js';
 
 /**
@@ -69,7 +69,6 @@ export function bucketTtl(bucketEnd: number, now: number, retentionSeconds: numb
 export class StoreTtlPolicy implements TtlPolicy {
   readonly extraTtlSeconds: number;
   readonly maxTtlSeconds: number;
-  #retention: Readonly<Retention> = DEFAULT_RETENTION;
   #handedOver: Readonly<Retention> | null = null;
 
   constructor(settings: { extraTtlSeconds: number; maxTtlSeconds: number }) {
@@ -78,16 +77,15 @@ export class StoreTtlPolicy implements TtlPolicy {
   }
 
   get expiredSeconds(): number {
-    return this.#retention.expiredSeconds;
+    return (this.#handedOver ?? DEFAULT_RETENTION).expiredSeconds;
   }
 
   get inactiveSeconds(): number {
-    return this.#retention.inactiveSeconds;
+    return (this.#handedOver ?? DEFAULT_RETENTION).inactiveSeconds;
   }
 
-  /** Takes the service's retention; a different one from a second service is refused ({@link acceptRetention}). */
+  /** Takes a service's retention; with several services, the longest of each window ({@link mergeRetention}). */
   use(retention: Retention): void {
-    this.#handedOver = acceptRetention(this.#handedOver, retention, BACKEND);
-    this.#retention = this.#handedOver;
+    this.#handedOver = mergeRetention(this.#handedOver, retention, BACKEND);
   }
 }

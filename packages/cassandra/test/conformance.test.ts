@@ -4,7 +4,6 @@ import cassandra from 'cassandra-driver';
 import { detectCassandra, type StartedCassandra, startCassandra } from './support/environment.js';
 import { HoldingClient } from './support/holding-client.js';
 import { dumpTables, KeyspaceRotation } from './support/keyspace.js';
-import { keepSuiteRetention } from './support/suite-retention.js';
 
 const environment = await detectCassandra();
 
@@ -60,10 +59,10 @@ runConformanceSuite<CassandraStore>({
   },
   // Purge counts stay exact (the default capability): rows are written USING TTL = lifetime + the suite's
   // retention (an hour or more, in real time), so none vanishes on its own while a test runs.
-  createStore: async ({ retention }) => {
+  createStore: async () => {
     const driver = await sharedClient(started!.url);
     const holding = new HoldingClient(driver);
-    const store = keepSuiteRetention(new CassandraStore({ client: holding, keyspace: await keyspaces.acquire() }), retention);
+    const store = new CassandraStore({ client: holding, keyspace: await keyspaces.acquire() });
     holdingClients.set(store, holding);
     return store;
   },

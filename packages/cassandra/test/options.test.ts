@@ -67,13 +67,21 @@ describe('store options', () => {
     );
   });
 
-  it("takes the service's retention once: the same again is accepted, a different or invalid one refused", () => {
-    const store = new CassandraStore({ client: fakeClient });
+  it('takes the longest retention its services hand over, and refuses an invalid one', async () => {
+    const statements: Array<{ query: string; params: unknown[] }> = [];
+    const client = {
+      execute: async (query: string, params: unknown[] = []) => {
+        statements.push({ query, params });
+        return { rows: [] };
+      },
+      shutdown: async () => {},
+    };
+    const store = new CassandraStore({ client });
     store.useRetention({ inactiveSeconds: 3600, expiredSeconds: 600 });
-    store.useRetention({ inactiveSeconds: 3600, expiredSeconds: 600 });
-    expect(() => store.useRetention({ inactiveSeconds: 60, expiredSeconds: 600 })).toThrow(
-      expect.objectContaining({ code: 'MISCONFIGURATION', field: 'retention' }),
-    );
+    store.useRetention({ inactiveSeconds: 60, expiredSeconds: 1200 });
+    await store.insert('accessToken', accessTokenRow({ issuedAt: NOW, expiresAt: NOW + HOUR }));
+    const insert = statements.find((s) => /^INSERT INTO \w+\.access_tokens /.test(s.query))!;
+    expect(insert.params.at(-1), 'the row TTL: lifetime + the longer expired retention').toBe(3600 + 1200);
     expect(() => new CassandraStore({ client: fakeClient }).useRetention({ inactiveSeconds: -1, expiredSeconds: 0 })).toThrow(
       expect.objectContaining({ code: 'MISCONFIGURATION', field: 'retention' }),
     );

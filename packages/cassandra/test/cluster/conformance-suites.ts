@@ -4,7 +4,6 @@ import type cassandra from 'cassandra-driver';
 import { afterAll } from 'vitest';
 import { HoldingClient } from '../support/holding-client.js';
 import { dumpTables, KeyspaceRotation } from '../support/keyspace.js';
-import { keepSuiteRetention } from '../support/suite-retention.js';
 import { clusterClient } from './cluster-control.js';
 
 /**
@@ -43,9 +42,9 @@ function clusterSuite(name: string, skip: string | undefined, consistency: Consi
     teardown: async () => {
       await keyspaces.drop();
     },
-    createStore: async ({ retention }) => {
+    createStore: async () => {
       const holder = new HoldingClient(client());
-      const store = keepSuiteRetention(new CassandraStore({ client: holder, keyspace: await keyspaces.acquire(), consistency }), retention);
+      const store = new CassandraStore({ client: holder, keyspace: await keyspaces.acquire(), consistency });
       holding.set(store, holder);
       return store;
     },
