@@ -23,8 +23,8 @@ export interface RunningTokenService {
   appClientId: string;
   /** Introspection calls received so far. */
   introspections(): number;
-  /** Holds every introspection call until the returned function is called. */
-  holdIntrospection(): () => void;
+  /** Holds every introspection call until the returned function is called: then answered, or dropped (the connection destroyed). */
+  holdIntrospection(): (outcome?: 'answer' | 'drop') => void;
   /** Introspection calls held right now. */
   heldCount(): number;
   /** An access token of the app client (an application token unless `userId` is given). */
@@ -38,16 +38,17 @@ export async function startTokenService(store: TokenStore = new MemoryStore()): 
   const service = new TokenService({ store, clock });
   const handler = createTokenRequestHandler({ service, users: { alice: 'wonderland-password' } });
   let count = 0;
-  let gate: Promise<void> | undefined;
+  let gate: Promise<'answer' | 'drop'> | undefined;
   let held = 0;
   const http: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'POST' && req.url === '/introspect') {
       count++;
       if (gate !== undefined) {
         held++;
-        gate.then(() => {
+        gate.then((outcome) => {
           held--;
-          handler(req, res);
+          if (outcome === 'drop') res.destroy();
+          else handler(req, res);
         });
         return;
       }
@@ -71,13 +72,13 @@ export async function startTokenService(store: TokenStore = new MemoryStore()): 
     appClientId: app.consumerKey,
     introspections: () => count,
     holdIntrospection: () => {
-      let release!: () => void;
-      gate = new Promise<void>((resolve) => {
+      let release!: (outcome: 'answer' | 'drop') => void;
+      gate = new Promise((resolve) => {
         release = resolve;
       });
-      return () => {
+      return (outcome = 'answer') => {
         gate = undefined;
-        release();
+        release(outcome);
       };
     },
     heldCount: () => held,
