@@ -78,6 +78,7 @@ describe.each(FRAMEWORKS)('RFC 6750 bearer tokens on %s (local validation)', (_n
     expect(answer.status).toBe(401);
     expect(answer.challenge).toBe('Bearer realm="orders", error="invalid_token", error_description="the access token is not active"');
     expect(answer.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not active' });
+    expect(answer.headers['cache-control']).toBe('no-store');
   });
 
   it('401 invalid_token for an expired token', async () => {
