@@ -24,7 +24,10 @@ import { tokenParams } from '../packages/cassandra/src/token-rows.js';
 import { entryTtl, inactiveEntryTtl, rowTtl } from '../packages/cassandra/src/ttl.js';
 import { formatRate, measureThroughput, median } from './support.js';
 
-const KEYSPACE = 'tokenstore_bench';
+/** On the three-node cluster (BENCH_CASSANDRA_CLUSTER=1): its own keyspace, replicated three times. */
+const CLUSTER = process.env.BENCH_CASSANDRA_CLUSTER === '1';
+const KEYSPACE = CLUSTER ? 'tokenstore_bench_cluster' : 'tokenstore_bench';
+const REPLICATION = CLUSTER ? ({ class: 'SimpleStrategy', replicationFactor: 3 } as const) : undefined;
 const HOUR = 3_600_000;
 const BUCKET_MS = HOUR;
 /** The store's defaults (retention and index backstop), so the raw side computes the same TTLs. */
@@ -73,13 +76,30 @@ function settingsFromEnv(): Settings {
   };
 }
 
+/**
+ * The same benchmark on the three-node cluster (TOKENSTORE_TEST_CASSANDRA_CLUSTER_URL, see
+ * scripts/cassandra/cluster.sh), keyspace replicated three times: where the levels mean something.
+ */
+export async function benchCassandraCluster(overrides: Partial<Settings> = {}): Promise<CassandraThroughput[]> {
+  const url = process.env.TOKENSTORE_TEST_CASSANDRA_CLUSTER_URL;
+  if (!url) {
+    console.log('[bench:cassandra-cluster] skipped — TOKENSTORE_TEST_CASSANDRA_CLUSTER_URL is not set');
+    return [];
+  }
+  return benchCassandra(overrides, { url, cluster: true });
+}
+
 /** Runs the benchmark against TOKENSTORE_TEST_CASSANDRA_URL; prints a report and returns the figures. */
-export async function benchCassandra(overrides: Partial<Settings> = {}): Promise<CassandraThroughput[]> {
-  const url = process.env.TOKENSTORE_TEST_CASSANDRA_URL;
+export async function benchCassandra(
+  overrides: Partial<Settings> = {},
+  target: { url: string | undefined; cluster: boolean } = { url: process.env.TOKENSTORE_TEST_CASSANDRA_URL, cluster: false },
+): Promise<CassandraThroughput[]> {
+  const { url } = target;
   if (!url) {
     console.log('[bench:cassandra] skipped — TOKENSTORE_TEST_CASSANDRA_URL is not set');
     return [];
   }
+  if (target.cluster) console.log(`[bench:cassandra] three-node cluster ${url}, replication factor 3`);
   const settings = { ...settingsFromEnv(), ...overrides };
   const results: CassandraThroughput[] = [];
   for (const preset of settings.presets) {
@@ -90,6 +110,8 @@ export async function benchCassandra(overrides: Partial<Settings> = {}): Promise
       env: {
         ...process.env,
         BENCH_CASSANDRA_CHILD: preset,
+        BENCH_CASSANDRA_URL: url,
+        BENCH_CASSANDRA_CLUSTER: target.cluster ? '1' : '0',
         BENCH_DURATION_MS: String(settings.durationMs),
         BENCH_CONCURRENCY: String(settings.concurrency),
         BENCH_TOKENS: String(settings.tokens),
@@ -121,7 +143,12 @@ async function measurePreset(url: string, preset: Preset, settings: Settings): P
   const client = new cassandra.Client({ contactPoints, localDataCenter: localDataCenter ?? 'datacenter1' });
   await client.connect();
   try {
-    await CassandraStore.create({ client, keyspace: KEYSPACE, createSchema: true }).then((store) => store.close());
+    await CassandraStore.create({
+      client,
+      keyspace: KEYSPACE,
+      createSchema: true,
+      ...(REPLICATION ? { replication: REPLICATION } : {}),
+    }).then((store) => store.close());
     for (const table of DATA_TABLES) await client.execute(`TRUNCATE ${KEYSPACE}.${table}`);
     return await benchPreset(client, preset, settings);
   } finally {
@@ -159,6 +186,7 @@ async function benchPreset(client: cassandra.Client, preset: Preset, settings: S
   const execute = (query: string, params: unknown[], options: cassandra.QueryOptions) =>
     client.execute(query, params, { prepare: true, ...options });
   const plain = (level: OperationConsistency) => ({ consistency: level.codes.write });
+  const lookup = (level: OperationConsistency) => ({ consistency: level.codes.lookup });
   const lwt = (level: OperationConsistency) => ({ consistency: level.codes.commit, serialConsistency: level.codes.serial });
 
   const operations: Array<{
@@ -175,7 +203,7 @@ async function benchPreset(client: cassandra.Client, preset: Preset, settings: S
     },
     {
       name: 'issue',
-      levels: `read ${levels.clients.read}, write ${levels.insert.write}, lwt ${levels.insert.commit}+${levels.insert.serial}`,
+      levels: `read ${levels.clients.read}, write ${levels.insert.write}, lookups ${levels.insert.lookup}, lwt ${levels.insert.commit}+${levels.insert.serial}`,
       store: () => service.issueAccessToken({ consumerKey, userId: `user-${Math.floor(Math.random() * 1000)}`, scopes: 'openid profile' }),
       raw: async () => {
         // What issueAccessToken sends: the client row, the lookup and index entries, then the row itself.
@@ -184,9 +212,10 @@ async function benchPreset(client: cassandra.Client, preset: Preset, settings: S
         const ttl = rowTtl(row.expiresAt, row.issuedAt, TTL_POLICY);
         const level = levels.insert;
         await Promise.all([
-          execute(cql.lookups.byUser.insert, [row.userId, 'accessToken', row.key, row.consumerKey, row.userType, ttl], plain(level)),
-          execute(cql.lookups.byConsumer.insert, [row.consumerKey, 'accessToken', row.key, ttl], plain(level)),
-          execute(cql.lookups.byGrant.insert, [row.grantId, 'accessToken', row.key, ttl], plain(level)),
+          // Lookup partitions at the store's lookup level (QUORUM / LOCAL_QUORUM), which revocation relies on.
+          execute(cql.lookups.byUser.insert, [row.userId, 'accessToken', row.key, row.consumerKey, row.userType, ttl], lookup(level)),
+          execute(cql.lookups.byConsumer.insert, [row.consumerKey, 'accessToken', row.key, ttl], lookup(level)),
+          execute(cql.lookups.byGrant.insert, [row.grantId, 'accessToken', row.key, ttl], lookup(level)),
           execute(
             cql.purge.insertEntry,
             [
@@ -315,7 +344,7 @@ function freshAccessToken(consumerKey: string): StoredAccessToken {
 
 const childPreset = process.env.BENCH_CASSANDRA_CHILD;
 if (childPreset !== undefined) {
-  const figures = await measurePreset(process.env.TOKENSTORE_TEST_CASSANDRA_URL ?? '', childPreset as Preset, settingsFromEnv());
+  const figures = await measurePreset(process.env.BENCH_CASSANDRA_URL ?? '', childPreset as Preset, settingsFromEnv());
   console.log(JSON.stringify(figures));
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await benchCassandra();

@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: every benchmark in one run. Backends that need a server run when their URL is set
  * (TOKENSTORE_TEST_POSTGRES_URL, TOKENSTORE_TEST_MYSQL_URL, TOKENSTORE_TEST_CASSANDRA_URL); otherwise
- * one line says why they were skipped. Select with BENCH=cache,protection,observability,rdbms,cassandra.
+ * one line says why they were skipped. Select with BENCH=cache,protection,observability,rdbms,cassandra,cassandra-cluster.
  */
-const selected = new Set((process.env.BENCH ?? 'cache,protection,observability,rdbms,cassandra').split(',').map((s) => s.trim()));
+const selected = new Set(
+  (process.env.BENCH ?? 'cache,protection,observability,rdbms,cassandra,cassandra-cluster').split(',').map((s) => s.trim()),
+);
 
 interface Bench {
   name: string;
@@ -18,6 +20,12 @@ const benches: Bench[] = [
   { name: 'observability', module: './observability.js', run: 'benchObservability' },
   { name: 'rdbms', module: './rdbms.js', run: 'benchRdbms', needs: ['TOKENSTORE_TEST_POSTGRES_URL', 'TOKENSTORE_TEST_MYSQL_URL'] },
   { name: 'cassandra', module: './cassandra.js', run: 'benchCassandra', needs: ['TOKENSTORE_TEST_CASSANDRA_URL'] },
+  {
+    name: 'cassandra-cluster',
+    module: './cassandra.js',
+    run: 'benchCassandraCluster',
+    needs: ['TOKENSTORE_TEST_CASSANDRA_CLUSTER_URL'],
+  },
 ];
 
 let failed = false;
