@@ -137,6 +137,14 @@ export class ArtifactTable implements ArtifactStore {
     return deleted;
   }
 
+  /** Every live row as stored (no copy), for inspection: what a dump of this store would show. */
+  *rows(): IterableIterator<StoredArtifact> {
+    for (const id of this.#lru.keys()) {
+      const row = this.#lru.peek(id);
+      if (row !== undefined) yield row;
+    }
+  }
+
   sizes(): ArtifactTableSizes {
     return {
       rows: this.#lru.size,

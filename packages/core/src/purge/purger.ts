@@ -160,6 +160,7 @@ export class Purger {
         batches: state.batches,
         durationMs: performance.now() - started,
         backlog: state.backlog,
+        ...extraCounts,
         ...extra,
       };
       try {
