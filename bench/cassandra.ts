@@ -169,9 +169,9 @@ async function benchPreset(client: cassandra.Client, preset: Preset, settings: S
   }> = [
     {
       name: 'validate',
-      levels: `read ${levels.validate.read}`,
+      levels: `read ${levels.get.read}`,
       store: () => service.validateAccessToken(randomToken()),
-      raw: () => execute(cql.tokens.accessToken.select, [randomToken()], { consistency: levels.validate.codes.read }),
+      raw: () => execute(cql.tokens.accessToken.select, [randomToken()], { consistency: levels.get.codes.read }),
     },
     {
       name: 'issue',
@@ -211,7 +211,7 @@ async function benchPreset(client: cassandra.Client, preset: Preset, settings: S
         // What revokeAccessToken sends: the lookup, the read for update, the index entry, the LWT.
         const key = tokenToRevoke();
         const level = levels.compareAndSetState;
-        await execute(cql.tokens.accessToken.select, [key], { consistency: levels.validate.codes.read });
+        await execute(cql.tokens.accessToken.select, [key], { consistency: levels.get.codes.read });
         const current = (await execute(cql.tokens.accessToken.selectForUpdate, [key], { consistency: level.codes.read })).first();
         const at = Date.now();
         await execute(

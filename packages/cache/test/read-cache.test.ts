@@ -1,5 +1,5 @@
 import { MemoryStore, ReadCache } from '@tokenstore/cache';
-import { ErrorCode, ManualClock, TokenState } from '@tokenstore/core';
+import { ErrorCode, ManualClock, type Retention, TokenService, TokenState, type TokenStore } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
 import { accessTokenRow, clientRow, countingStore, holdReads, refreshTokenRow } from './support.js';
 
@@ -13,6 +13,14 @@ function setup(options: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: n
 }
 
 describe('ReadCache', () => {
+  it("hands the service's retention to the inner store", () => {
+    const clock = new ManualClock();
+    const handed: Retention[] = [];
+    const inner: TokenStore = Object.assign(new MemoryStore({ clock }), { useRetention: (retention: Retention) => handed.push(retention) });
+    new TokenService({ store: new ReadCache(inner, { clock }), clock, retention: { inactiveSeconds: 600, expiredSeconds: 60 } });
+    expect(handed).toEqual([{ inactiveSeconds: 600, expiredSeconds: 60 }]);
+  });
+
   it('answers repeated lookups of a row from the cache', async () => {
     const { clock, backing, calls, cache } = setup();
     const row = accessTokenRow(clock.now());

@@ -36,12 +36,13 @@ export interface ConsistencySettings {
 }
 
 /**
- * The store's operations, each configurable on its own through `consistency.perOperation`.
- * The names are the store methods, except `validate`: reading an access token by key, the gateway's
- * hot path (`get('accessToken')`, used by validate, inspect and revoke).
+ * The store's operations, each configurable on its own through `consistency.perOperation`, named
+ * after the store primitives: `get` reads an access token by key (`get('accessToken')`, the gateway's
+ * hot path, used by validate, inspect and revoke); `readRefreshToken` and `readAuthorizationCode` are
+ * `get` of the other two kinds.
  */
 export const STORE_OPERATIONS = [
-  'validate',
+  'get',
   'readRefreshToken',
   'readAuthorizationCode',
   'findActiveAccessToken',
@@ -114,7 +115,7 @@ function checkLevel(option: string, value: unknown): ConsistencyLevel | undefine
   return value;
 }
 
-/** Validates one settings object; `prefix` is its option path, e.g. `consistency.perOperation.validate`. */
+/** Validates one settings object; `prefix` is its option path, e.g. `consistency.perOperation.get`. */
 function checkSettings(prefix: string, value: unknown, operation?: StoreOperation): ConsistencySettings {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value))
@@ -155,7 +156,7 @@ function checkSettings(prefix: string, value: unknown, operation?: StoreOperatio
 
 /**
  * Validates `consistency` and resolves the levels of every operation. Throws a
- * `MisconfigurationError` naming the option (e.g. `consistency.perOperation.validate.read`) for any
+ * `MisconfigurationError` naming the option (e.g. `consistency.perOperation.get.read`) for any
  * level that is invalid where it is used, so a wrong setting fails at start-up, not on a request.
  */
 export function resolveConsistency(options: ConsistencyOptions | undefined, optionName = 'consistency'): ResolvedConsistency {
@@ -221,7 +222,7 @@ export function lookupLevel(serial: SerialConsistencyLevel): ConsistencyLevel {
   return serial === 'LOCAL_SERIAL' ? 'LOCAL_QUORUM' : 'QUORUM';
 }
 
-/** One line per distinct combination, e.g. `validate: read ONE`, for logs and benchmark output. */
+/** One line per distinct combination, e.g. `get: read ONE`, for logs and benchmark output. */
 export function describeConsistency(resolved: ResolvedConsistency, operations: readonly StoreOperation[] = STORE_OPERATIONS): string {
   return operations
     .map((op) => {

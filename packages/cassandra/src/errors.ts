@@ -1,4 +1,4 @@
-import { BackendUnavailableError, ErrorCode, TokenStoreError } from '@tokenstore/core';
+import { BackendUnavailableError, ErrorCode, isNetworkErrorCode, TokenStoreError } from '@tokenstore/core';
 
 export const BACKEND = 'cassandra';
 
@@ -31,17 +31,6 @@ const UNAVAILABLE_RESPONSE_CODES = new Set<number>([
   CassandraErrorCode.WriteTimeout,
   CassandraErrorCode.CasWriteUnknown,
 ]);
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
 
 interface DriverErrorShape {
   name?: unknown;
@@ -68,7 +57,7 @@ export function isUnavailable(error: unknown): boolean {
   if (typeof e.name === 'string' && UNAVAILABLE_ERROR_NAMES.has(e.name)) return true;
   const code = responseCode(error);
   if (code !== undefined) return UNAVAILABLE_RESPONSE_CODES.has(code);
-  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return true;
+  if (isNetworkErrorCode(e.code)) return true;
   if (e.isSocketError === true) return true;
   // The driver reports a connection that closed under a request as a DriverError wrapping the socket error.
   if (e.name === 'DriverError' && e.innerError !== undefined) return isUnavailable(e.innerError);

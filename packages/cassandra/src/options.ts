@@ -42,13 +42,6 @@ export interface CassandraStoreOptions {
   schemaDirectory?: string;
   /** Read / write / serial levels, globally and per operation. Default read ONE, write ANY, serial SERIAL. */
   consistency?: ConsistencyOptions;
-  /**
-   * The retention windows the service purges with (keep them equal to the service's `retention`).
-   * Rows are written USING TTL = remaining lifetime + `expiredSeconds`; a row leaving ACTIVE gets at
-   * least `inactiveSeconds` more (it is kept until the later of the two), which also bounds the life
-   * of purge-index entries of revoked rows.
-   */
-  retention?: { expiredSeconds?: number; inactiveSeconds?: number };
   purgeIndex?: {
     /** Width of a purge-index partition in seconds. Default 3600 (one hour). */
     bucketSeconds?: number;
@@ -81,7 +74,6 @@ export interface ResolvedCassandraOptions {
   replication: ReplicationOptions;
   schemaDirectory: string | undefined;
   consistency: ResolvedConsistency;
-  retention: { expiredSeconds: number; inactiveSeconds: number };
   purgeIndex: { bucketSeconds: number; extraTtlSeconds: number };
   maxTtlSeconds: number;
   concurrency: number;
@@ -106,7 +98,6 @@ const KNOWN_OPTIONS = new Set([
   'replication',
   'schemaDirectory',
   'consistency',
-  'retention',
   'purgeIndex',
   'maxTtlSeconds',
   'concurrency',
@@ -192,7 +183,6 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
   if (options.createSchema !== undefined && typeof options.createSchema !== 'boolean') throw fail('createSchema', 'must be a boolean');
   if (options.schemaDirectory !== undefined && typeof options.schemaDirectory !== 'string')
     throw fail('schemaDirectory', 'must be a directory path');
-  const retention = options.retention ?? {};
   const purgeIndex = options.purgeIndex ?? {};
   return {
     keyspace,
@@ -202,10 +192,6 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
     replication: resolveReplication(options.replication),
     schemaDirectory: options.schemaDirectory,
     consistency: resolveConsistency(options.consistency),
-    retention: {
-      expiredSeconds: integer('retention.expiredSeconds', retention.expiredSeconds, 0, 0, CASSANDRA_MAX_TTL_SECONDS),
-      inactiveSeconds: integer('retention.inactiveSeconds', retention.inactiveSeconds, 86400, 0, CASSANDRA_MAX_TTL_SECONDS),
-    },
     purgeIndex: {
       bucketSeconds: integer('purgeIndex.bucketSeconds', purgeIndex.bucketSeconds, 3600, 60, 7 * 86400),
       extraTtlSeconds: integer('purgeIndex.extraTtlSeconds', purgeIndex.extraTtlSeconds, 7 * 86400, 0, 365 * 86400),

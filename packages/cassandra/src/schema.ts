@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MisconfigurationError } from '@tokenstore/core';
+import { MisconfigurationError, splitStatements } from '@tokenstore/core';
 import type { CassandraClient } from './client.js';
 import { BACKEND } from './errors.js';
 import type { ReplicationOptions } from './options.js';
@@ -54,48 +54,15 @@ export function locateSchemaDirectory(): string {
   );
 }
 
-/**
- * Splits CQL text into statements: drops `--` and `//` line comments and splits on `;`, both outside
- * quoted strings and identifiers.
- */
-export function splitCqlStatements(text: string): string[] {
-  const statements: string[] = [];
-  let current = '';
-  let quote: string | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quote !== null) {
-      current += ch;
-      if (ch === quote) quote = null;
-      continue;
-    }
-    if (ch === "'" || ch === '"') {
-      quote = ch;
-      current += ch;
-      continue;
-    }
-    if ((ch === '-' && text[i + 1] === '-') || (ch === '/' && text[i + 1] === '/')) {
-      while (i < text.length && text[i] !== '\n') i++;
-      current += '\n';
-      continue;
-    }
-    if (ch === ';') {
-      if (current.trim() !== '') statements.push(current.trim().replace(/\s+/g, ' '));
-      current = '';
-      continue;
-    }
-    current += ch;
-  }
-  if (current.trim() !== '') statements.push(current.trim().replace(/\s+/g, ' '));
-  return statements;
-}
-
 /** Reads the numbered CQL files of `directory` in order. */
 export function readSchemaFiles(directory: string): SchemaFile[] {
   return readdirSync(directory)
     .filter((name) => SCHEMA_FILE.test(name))
     .sort()
-    .map((name) => ({ version: name.slice(0, -4), statements: splitCqlStatements(readFileSync(join(directory, name), 'utf8')) }));
+    .map((name) => ({
+      version: name.slice(0, -4),
+      statements: splitStatements(readFileSync(join(directory, name), 'utf8'), { lineComments: ['//'], compact: true }),
+    }));
 }
 
 /** The replication map in CQL, e.g. `{'class': 'NetworkTopologyStrategy', 'dc1': 3}`. */

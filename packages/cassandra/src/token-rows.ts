@@ -113,8 +113,14 @@ export function millis(value: unknown): number | null {
   return null;
 }
 
-function text(value: unknown): string | null {
+/** A text cell, or `null`. */
+export function textOf(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
+}
+
+/** A uuid cell (the driver's Uuid object) as text; `''` when there is none. */
+export function uuidText(value: unknown): string {
+  return value === null || value === undefined ? '' : String(value);
 }
 
 /** A list column: the driver builds a fresh array of strings per row, so it is used as it is. */
@@ -142,11 +148,11 @@ export function tokenFromRow<K extends TokenKind>(kind: K, r: CassandraRow | und
     stateChangedAt === null
   )
     return null;
-  const value = text(r.value);
-  const userId = text(r.user_id) ?? '';
-  const userType = (text(r.user_type) ?? 'APPLICATION') as UserType;
+  const value = textOf(r.value);
+  const userId = textOf(r.user_id) ?? '';
+  const userType = (textOf(r.user_type) ?? 'APPLICATION') as UserType;
   const scopes = list(r.scopes);
-  const grantId = text(r.grant_id) ?? '';
+  const grantId = textOf(r.grant_id) ?? '';
   const expiresAt = millis(r.expires_at);
   switch (kind) {
     case 'accessToken':
@@ -162,9 +168,9 @@ export function tokenFromRow<K extends TokenKind>(kind: K, r: CassandraRow | und
         issuedAt,
         expiresAt,
         stateChangedAt,
-        reuseKey: text(r.reuse_key) ?? '',
+        reuseKey: textOf(r.reuse_key) ?? '',
         exclusive: r.exclusive === true,
-        grantType: text(r.grant_type) ?? '',
+        grantType: textOf(r.grant_type) ?? '',
       } satisfies StoredAccessToken as StoredRowByKind[K];
     case 'refreshToken':
       return {
@@ -195,10 +201,10 @@ export function tokenFromRow<K extends TokenKind>(kind: K, r: CassandraRow | und
         issuedAt,
         expiresAt,
         stateChangedAt,
-        redirectUri: text(r.redirect_uri),
-        codeChallenge: text(r.code_challenge),
-        codeChallengeMethod: text(r.code_challenge_method) as PkceMethod | null,
-        nonce: text(r.nonce),
+        redirectUri: textOf(r.redirect_uri),
+        codeChallenge: textOf(r.code_challenge),
+        codeChallengeMethod: textOf(r.code_challenge_method) as PkceMethod | null,
+        nonce: textOf(r.nonce),
       } satisfies StoredAuthorizationCode as StoredRowByKind[K];
   }
 }
@@ -261,8 +267,8 @@ export function sameClient(a: StoredClient, b: StoredClient): boolean {
 
 export function clientFromRow(r: CassandraRow | undefined): StoredClient | null {
   if (!r) return null;
-  const consumerKey = text(r.consumer_key);
-  const secretKey = text(r.secret_key);
+  const consumerKey = textOf(r.consumer_key);
+  const secretKey = textOf(r.secret_key);
   const createdAt = millis(r.created_at);
   if (consumerKey === null || secretKey === null || createdAt === null) return null;
   const validity: ValidityOverrides = {};
@@ -273,8 +279,8 @@ export function clientFromRow(r: CassandraRow | undefined): StoredClient | null 
   return {
     consumerKey,
     secretKey,
-    secretValue: text(r.secret_value),
-    name: text(r.name),
+    secretValue: textOf(r.secret_value),
+    name: textOf(r.name),
     grantTypes: list(r.grant_types),
     redirectUris: list(r.redirect_uris),
     // Absent: a row written before 006_client_policy.cql, which allows no scope.

@@ -1,3 +1,6 @@
+import { DEFAULT_RETENTION, mergeRetention, type Retention } from '@tokenstore/core';
+import { BACKEND } from './errors.js';
+
 /**
  * TTLs in whole seconds, computed from the times the service passes in (never from the local clock).
  * `0` means "no TTL" (that is what `USING TTL 0` means to Cassandra).
@@ -55,4 +58,34 @@ export function inactiveEntryTtl(at: number, now: number, policy: TtlPolicy): nu
 /** TTL of a bucket registration: it outlives every entry an event in the bucket can have. */
 export function bucketTtl(bucketEnd: number, now: number, retentionSeconds: number, policy: TtlPolicy): number {
   return bounded(Math.ceil((bucketEnd - now) / 1000) + retentionSeconds + policy.extraTtlSeconds, policy);
+}
+
+/**
+ * The store's {@link TtlPolicy}: the purge-index settings and the TTL bound from the store's options,
+ * the retention from the service ({@link use}, i.e. `TokenStore.useRetention`); {@link DEFAULT_RETENTION}
+ * until the service hands its retention over. The collaborators share this one object, so the
+ * retention handed over reaches every write.
+ */
+export class StoreTtlPolicy implements TtlPolicy {
+  readonly extraTtlSeconds: number;
+  readonly maxTtlSeconds: number;
+  #handedOver: Readonly<Retention> | null = null;
+
+  constructor(settings: { extraTtlSeconds: number; maxTtlSeconds: number }) {
+    this.extraTtlSeconds = settings.extraTtlSeconds;
+    this.maxTtlSeconds = settings.maxTtlSeconds;
+  }
+
+  get expiredSeconds(): number {
+    return (this.#handedOver ?? DEFAULT_RETENTION).expiredSeconds;
+  }
+
+  get inactiveSeconds(): number {
+    return (this.#handedOver ?? DEFAULT_RETENTION).inactiveSeconds;
+  }
+
+  /** Takes a service's retention; with several services, the longest of each window ({@link mergeRetention}). */
+  use(retention: Retention): void {
+    this.#handedOver = mergeRetention(this.#handedOver, retention, BACKEND);
+  }
 }

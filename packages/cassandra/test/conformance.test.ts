@@ -59,10 +59,10 @@ runConformanceSuite<CassandraStore>({
   },
   // Purge counts stay exact (the default capability): rows are written USING TTL = lifetime + the suite's
   // retention (an hour or more, in real time), so none vanishes on its own while a test runs.
-  createStore: async ({ retention }) => {
+  createStore: async () => {
     const driver = await sharedClient(started!.url);
     const holding = new HoldingClient(driver);
-    const store = new CassandraStore({ client: holding, keyspace: await keyspaces.acquire(), retention });
+    const store = new CassandraStore({ client: holding, keyspace: await keyspaces.acquire() });
     holdingClients.set(store, holding);
     return store;
   },

@@ -60,7 +60,7 @@ describe('consistency levels', () => {
         commit: 'LOCAL_QUORUM',
         serial: 'LOCAL_SERIAL',
       });
-    expect(resolved.validate.codes).toEqual({
+    expect(resolved.get.codes).toEqual({
       read: CONSISTENCY_LEVELS.LOCAL_QUORUM,
       write: CONSISTENCY_LEVELS.LOCAL_QUORUM,
       commit: CONSISTENCY_LEVELS.LOCAL_QUORUM,
@@ -73,20 +73,20 @@ describe('consistency levels', () => {
     const resolved = resolveConsistency({
       read: 'ONE',
       write: 'ONE',
-      perOperation: { validate: { read: 'LOCAL_QUORUM' }, compareAndSetState: { serial: 'LOCAL_SERIAL', write: 'QUORUM' } },
+      perOperation: { get: { read: 'LOCAL_QUORUM' }, compareAndSetState: { serial: 'LOCAL_SERIAL', write: 'QUORUM' } },
     });
-    expect(resolved.validate).toMatchObject({ read: 'LOCAL_QUORUM', write: 'ONE', serial: 'SERIAL' });
+    expect(resolved.get).toMatchObject({ read: 'LOCAL_QUORUM', write: 'ONE', serial: 'SERIAL' });
     expect(resolved.compareAndSetState).toMatchObject({ read: 'ONE', write: 'QUORUM', commit: 'QUORUM', serial: 'LOCAL_SERIAL' });
     expect(resolved.readRefreshToken).toMatchObject({ read: 'ONE', write: 'ONE', serial: 'SERIAL' });
   });
 
   it('accepts a serial level for reads (linearizable reads)', () => {
-    expect(resolveConsistency({ perOperation: { validate: { read: 'SERIAL' } } }).validate.read).toBe('SERIAL');
+    expect(resolveConsistency({ perOperation: { get: { read: 'SERIAL' } } }).get.read).toBe('SERIAL');
   });
 
   const invalid: Array<[string, ConsistencyOptions, string]> = [
     ['ANY for reads', { read: 'ANY' }, 'consistency.read'],
-    ["ANY for one operation's reads", { perOperation: { validate: { read: 'ANY' } } }, 'consistency.perOperation.validate.read'],
+    ["ANY for one operation's reads", { perOperation: { get: { read: 'ANY' } } }, 'consistency.perOperation.get.read'],
     ['a serial level for writes', { write: 'SERIAL' }, 'consistency.write'],
     ['a non-serial level as the serial consistency', { serial: 'QUORUM' as 'SERIAL' }, 'consistency.serial'],
     [
@@ -111,7 +111,12 @@ describe('consistency levels', () => {
       { perOperation: { validateToken: { read: 'ONE' } } as ConsistencyOptions['perOperation'] },
       'consistency.perOperation.validateToken',
     ],
-    ['an unknown setting', { perOperation: { validate: { reads: 'ONE' } as never } }, 'consistency.perOperation.validate.reads'],
+    [
+      'the service verb validate (the store primitive is get)',
+      { perOperation: { validate: { read: 'ONE' } } as ConsistencyOptions['perOperation'] },
+      'consistency.perOperation.validate',
+    ],
+    ['an unknown setting', { perOperation: { get: { reads: 'ONE' } as never } }, 'consistency.perOperation.get.reads'],
   ];
   for (const [what, options, option] of invalid) {
     it(`refuses ${what} at construction, naming ${option}`, () => {

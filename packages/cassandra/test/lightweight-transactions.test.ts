@@ -195,7 +195,7 @@ describe.skipIf(environment.kind === 'skip')('cassandra lightweight transactions
       const store = storeOver(recording, {
         read: 'ONE',
         write: 'ONE',
-        perOperation: { validate: { read: 'LOCAL_QUORUM' }, compareAndSetState: { write: 'QUORUM', serial: 'LOCAL_SERIAL' } },
+        perOperation: { get: { read: 'LOCAL_QUORUM' }, compareAndSetState: { write: 'QUORUM', serial: 'LOCAL_SERIAL' } },
       });
       const token = accessTokenRow();
       await store.insert('accessToken', token);

@@ -1,6 +1,7 @@
 import { CassandraStore, type CassandraStoreOptions } from '@tokenstore/cassandra';
-import { MisconfigurationError } from '@tokenstore/core';
+import { DEFAULT_RETENTION, MisconfigurationError, TokenService } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
+import { accessTokenRow, HOUR, NOW } from './support/rows.js';
 
 const fakeClient = { execute: async () => ({ rows: [] }), shutdown: async () => {} };
 
@@ -47,7 +48,11 @@ describe('store options', () => {
       { client: fakeClient, replication: { class: 'NetworkTopologyStrategy', dataCenters: {} } },
       'replication.dataCenters',
     ],
-    ['a negative retention', { client: fakeClient, retention: { expiredSeconds: -1 } }, 'retention.expiredSeconds'],
+    [
+      'a retention (the service owns it and hands it over: useRetention)',
+      { client: fakeClient, retention: { expiredSeconds: 600 } } as CassandraStoreOptions,
+      'retention',
+    ],
     ['a purge bucket under a minute', { client: fakeClient, purgeIndex: { bucketSeconds: 10 } }, 'purgeIndex.bucketSeconds'],
     ['an unknown option', { client: fakeClient, consistencyLevel: 'ONE' } as CassandraStoreOptions, 'consistencyLevel'],
   ];
@@ -55,4 +60,50 @@ describe('store options', () => {
     it(`refuses ${what} at construction, naming ${field}`, () => {
       expect(fieldOf(options)).toBe(field);
     });
+
+  it('refuses the removed retention option as an unknown option', () => {
+    expect(() => new CassandraStore({ client: fakeClient, retention: { inactiveSeconds: 60 } } as CassandraStoreOptions)).toThrow(
+      expect.objectContaining({ code: 'MISCONFIGURATION', field: 'retention', message: expect.stringContaining('unknown option') }),
+    );
+  });
+
+  it('takes the longest retention its services hand over, and refuses an invalid one', async () => {
+    const statements: Array<{ query: string; params: unknown[] }> = [];
+    const client = {
+      execute: async (query: string, params: unknown[] = []) => {
+        statements.push({ query, params });
+        return { rows: [] };
+      },
+      shutdown: async () => {},
+    };
+    const store = new CassandraStore({ client });
+    store.useRetention({ inactiveSeconds: 3600, expiredSeconds: 600 });
+    store.useRetention({ inactiveSeconds: 60, expiredSeconds: 1200 });
+    await store.insert('accessToken', accessTokenRow({ issuedAt: NOW, expiresAt: NOW + HOUR }));
+    const insert = statements.find((s) => /^INSERT INTO \w+\.access_tokens /.test(s.query))!;
+    expect(insert.params.at(-1), 'the row TTL: lifetime + the longer expired retention').toBe(3600 + 1200);
+    expect(() => new CassandraStore({ client: fakeClient }).useRetention({ inactiveSeconds: -1, expiredSeconds: 0 })).toThrow(
+      expect.objectContaining({ code: 'MISCONFIGURATION', field: 'retention' }),
+    );
+  });
+
+  it('writes rows with the default retention until a service hands its own over', async () => {
+    const ttlOfInsert = async (retention?: { inactiveSeconds: number; expiredSeconds: number }) => {
+      const statements: Array<{ query: string; params: unknown[] }> = [];
+      const client = {
+        execute: async (query: string, params: unknown[] = []) => {
+          statements.push({ query, params });
+          return { rows: [] };
+        },
+        shutdown: async () => {},
+      };
+      const store = new CassandraStore({ client });
+      if (retention) new TokenService({ store, retention });
+      await store.insert('accessToken', accessTokenRow({ issuedAt: NOW, expiresAt: NOW + HOUR }));
+      const insert = statements.find((s) => /^INSERT INTO \w+\.access_tokens /.test(s.query))!;
+      return insert.params.at(-1);
+    };
+    expect(await ttlOfInsert()).toBe(3600 + DEFAULT_RETENTION.expiredSeconds);
+    expect(await ttlOfInsert({ inactiveSeconds: 3600, expiredSeconds: 600 })).toBe(3600 + 600);
+  });
 });

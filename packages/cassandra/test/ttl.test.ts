@@ -1,4 +1,5 @@
 import { CassandraStore } from '@tokenstore/cassandra';
+import { TokenService } from '@tokenstore/core';
 import type cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retainedTtl, type TtlPolicy } from '../src/ttl.js';
@@ -40,7 +41,9 @@ describe.skipIf(environment.kind === 'skip')('cassandra TTLs', () => {
   beforeAll(async () => {
     started = await startCassandra(environment);
     driver = await connectDriver(started.url);
-    store = await CassandraStore.create({ client: driver, keyspace: KEYSPACE, createSchema: true, retention: RETENTION });
+    store = await CassandraStore.create({ client: driver, keyspace: KEYSPACE, createSchema: true });
+    // The service owns the retention and hands it to its store.
+    new TokenService({ store, retention: RETENTION });
   });
   afterAll(async () => {
     await store?.close();

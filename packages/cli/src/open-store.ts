@@ -43,6 +43,7 @@ async function openBackend(backend: BackendConfig, settings: StoreSettings, opti
     case 'sql':
       return createSqlStore({ url: backend.url, migrate: options.migrate ?? false });
     case 'cassandra':
-      return CassandraStore.create({ url: backend.url, createSchema: options.migrate ?? false, retention });
+      // No retention here: the service hands its own to the store (useRetention).
+      return CassandraStore.create({ url: backend.url, createSchema: options.migrate ?? false });
   }
 }

@@ -28,7 +28,7 @@ export { CLIENT_REDIRECT_URIS, ConformanceContext, type ServiceOverrides, SUITE_
 export { expectTokenStoreError } from './expect-error.js';
 export { checkHistory, purgeableByDesign, type Violation } from './history/index.js';
 export { createHeldStep, type HeldStep, holdingBefore, type InterleavingControls, StatementHold } from './interleaving-controls.js';
-export { PROTECTION_MODES, selectModes } from './modes.js';
+export { PROTECTION_MODE_CASES, selectModes } from './modes.js';
 export type { ConformanceCapabilities, ConformanceOptions, ProtectionModeCase, StoreContext } from './options.js';
 export { accessTokenRow, authorizationCodeRow, clientRow, ROW_DEFAULTS, refreshTokenRow, scanAllRows, withRetention } from './rows.js';
 export { SecrecyRecorder } from './secrecy-recorder.js';

@@ -15,7 +15,7 @@ function rsaKeys(): { publicKeyPem: string; privateKeyPem: string } {
  * Every protection mode the suite runs each test in. Adding a mode here runs the whole suite in it for
  * every backend.
  */
-export const PROTECTION_MODES: ProtectionModeCase[] = [
+export const PROTECTION_MODE_CASES: ProtectionModeCase[] = [
   { name: 'plain', createProtector: () => new PlainProtector() },
   { name: 'hash', createProtector: () => createProtector({ mode: 'hash', peppers: [PEPPER] }) },
   { name: 'hash-sha256', createProtector: () => createProtector({ mode: 'hash', algorithm: 'sha256' }) },
@@ -42,11 +42,11 @@ export const PROTECTION_MODES: ProtectionModeCase[] = [
 
 /** The modes a run covers, in the order they run: `names` (from `ConformanceOptions.modes`) or all of them. */
 export function selectModes(names: readonly string[] | undefined): ProtectionModeCase[] {
-  if (names === undefined) return PROTECTION_MODES;
-  const unknown = names.filter((name) => !PROTECTION_MODES.some((mode) => mode.name === name));
+  if (names === undefined) return PROTECTION_MODE_CASES;
+  const unknown = names.filter((name) => !PROTECTION_MODE_CASES.some((mode) => mode.name === name));
   if (unknown.length > 0)
     throw new Error(
-      `[conformance] unknown protection mode ${unknown.join(', ')}; known: ${PROTECTION_MODES.map((m) => m.name).join(', ')}`,
+      `[conformance] unknown protection mode ${unknown.join(', ')}; known: ${PROTECTION_MODE_CASES.map((m) => m.name).join(', ')}`,
     );
-  return PROTECTION_MODES.filter((mode) => names.includes(mode.name));
+  return PROTECTION_MODE_CASES.filter((mode) => names.includes(mode.name));
 }

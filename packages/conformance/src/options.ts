@@ -61,7 +61,7 @@ export interface ConformanceOptions<S extends TokenStore = TokenStore> {
    * Secrecy always runs. For a second run of a backend in another configuration.
    */
   topics?: string[];
-  /** Protection modes to run (names from `PROTECTION_MODES`); default all of them. */
+  /** Protection modes to run (names from `PROTECTION_MODE_CASES`); default all of them. */
   modes?: string[];
 }
 

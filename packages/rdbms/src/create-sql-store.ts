@@ -85,14 +85,14 @@ export async function createSqlStore(options: CreateSqlStoreOptions): Promise<Sq
   if ('url' in settings && settings.url !== undefined) {
     const { url, ...rest } = settings;
     const parsed = parseDatabaseUrl(url);
-    const definition = dialectDefinition(parsed.kind, 'url');
+    const definition = dialectDefinition(parsed.kind);
     const pool = await definition.createPool(parsed);
     store = new SqlStore({ ...rest, dialect: definition.createDialect(), driver: definition.createDriver(pool, { ownsPool: true }) });
   } else if ('pool' in settings) {
     const { pool, dialect, ...rest } = settings;
     if (pool === null || typeof pool !== 'object')
       throw new MisconfigurationError('pool', 'must be a connection pool of the dialect’s driver');
-    const definition = dialectDefinition(resolveDatabaseKind(dialect), 'dialect');
+    const definition = dialectDefinition(resolveDatabaseKind(dialect));
     store = new SqlStore({ ...rest, dialect: definition.createDialect(), driver: definition.createDriver(pool, { ownsPool: false }) });
   } else {
     throw new MisconfigurationError('url', 'give either url, or dialect and pool');

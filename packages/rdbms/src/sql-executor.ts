@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClassifiedDriverError, SqlDialect } from './dialects/dialect.js';
+import type { ClassifiedDriverError, DriverErrorClassifier, SqlDialect } from './dialects/dialect.js';
 import type { QueryResult, SqlConnection, SqlDriver } from './dialects/driver.js';
 import { toStoreError } from './driver-errors.js';
 import type { RetryOptions } from './options.js';
@@ -17,6 +17,9 @@ export interface TransactionScope {
   /** Ends the transaction with ROLLBACK instead of COMMIT (the operation found nothing to do). */
   rollbackOnly(): void;
 }
+
+/** What the executor needs of a dialect: the backend name for errors, and what a driver error means. */
+export type ExecutorDialect = Pick<SqlDialect, 'name'> & DriverErrorClassifier;
 
 /** A driver error with what the dialect made of it, on its way to the retry loop. */
 class StatementFailure extends Error {
@@ -36,11 +39,11 @@ class StatementFailure extends Error {
  * that broke, and turns what is left into the store's typed errors.
  */
 export class SqlExecutor {
-  readonly #dialect: SqlDialect;
+  readonly #dialect: ExecutorDialect;
   readonly #driver: SqlDriver;
   readonly #retry: Required<RetryOptions>;
 
-  constructor(dialect: SqlDialect, driver: SqlDriver, retry: Required<RetryOptions>) {
+  constructor(dialect: ExecutorDialect, driver: SqlDriver, retry: Required<RetryOptions>) {
     this.#dialect = dialect;
     this.#driver = driver;
     this.#retry = retry;

@@ -1,8 +1,10 @@
 import {
   ConflictError,
-  ErrorCode,
+  checkProtectedKind,
+  checkPurgeCriteria,
+  checkScanRequest,
+  checkTokenKind,
   type InsertResult,
-  InvalidInputError,
   type ProtectedKind,
   type PurgeCriteria,
   type RefreshRotation,
@@ -16,12 +18,12 @@ import {
   type StoredAccessToken,
   type StoredClient,
   type StoredRowByKind,
+  StoreGate,
   TOKEN_STATES,
   type TokenCount,
   type TokenKind,
   type TokenState,
   type TokenStore,
-  TokenStoreError,
 } from '@tokenstore/core';
 import type { SqlDialect } from './dialects/dialect.js';
 import type { SqlDriver } from './dialects/driver.js';
@@ -35,7 +37,6 @@ import { type PurgeArguments, StatementCatalog, type UserRevocationShape } from 
 
 /** How often an exclusive insert retries when the token holding the reuse slot vanished meanwhile. */
 const EXCLUSIVE_INSERT_ATTEMPTS = 8;
-const MAX_SCAN_LIMIT = 10_000;
 /**
  * Refresh tokens first, then access tokens: the order rotation locks them in, so a revocation and
  * a rotation of one grant wait for each other instead of deadlocking.
@@ -63,13 +64,14 @@ export class SqlStore implements TokenStore {
   readonly #driver: SqlDriver;
   readonly #sql: SqlExecutor;
   readonly #codec: RowCodec;
-  #closed = false;
+  readonly #gate: StoreGate;
 
   constructor(options: SqlStoreOptions) {
     this.#options = resolveSqlStoreOptions(options);
     this.dialect = this.#options.dialect;
     this.#driver = this.#options.driver;
     this.backend = this.dialect.name;
+    this.#gate = new StoreGate(this.backend);
     this.statements = new StatementCatalog(this.dialect);
     this.#codec = new RowCodec(this.dialect);
     this.#sql = new SqlExecutor(this.dialect, this.#driver, this.#options.retry);
@@ -80,12 +82,13 @@ export class SqlStore implements TokenStore {
    * every node at start-up.
    */
   async migrate(): Promise<MigrationResult> {
-    this.#assertOpen();
+    this.#gate.check();
     return new MigrationRunner({ dialect: this.dialect, driver: this.#driver, directory: this.#options.migrationsDirectory }).run();
   }
 
   async insert<K extends TokenKind>(kind: K, row: StoredRowByKind[K]): Promise<InsertResult> {
-    this.#assertOpen();
+    this.#gate.check();
+    checkTokenKind(kind, this.backend);
     if (kind === 'accessToken' && (row as StoredAccessToken).exclusive) return this.#insertExclusive(row as StoredAccessToken);
     await this.#sql.run(this.statements.tokens[kind].insert.bind(this.#codec.tokenValues(kind, row)));
     return { inserted: true };
@@ -121,19 +124,21 @@ export class SqlStore implements TokenStore {
   }
 
   async get<K extends TokenKind>(kind: K, key: string): Promise<StoredRowByKind[K] | null> {
-    this.#assertOpen();
+    this.#gate.check();
+    checkTokenKind(kind, this.backend);
     const { rows } = await this.#sql.run(this.statements.tokens[kind].selectByKey.bind({ key }));
     return rows[0] ? this.#codec.tokenFromRow(kind, rows[0]) : null;
   }
 
   async findActiveAccessToken(reuseKey: string): Promise<StoredAccessToken | null> {
-    this.#assertOpen();
+    this.#gate.check();
     const { rows } = await this.#sql.run(this.statements.accessToken.findActive.bind({ reuseKey }));
     return rows[0] ? this.#codec.tokenFromRow('accessToken', rows[0]) : null;
   }
 
   async compareAndSetState(kind: TokenKind, key: string, change: StateChange): Promise<boolean> {
-    this.#assertOpen();
+    this.#gate.check();
+    checkTokenKind(kind, this.backend);
     const { rowCount } = await this.#sql.run(
       this.statements.tokens[kind].compareAndSetState.bind({ key, from: change.from, to: change.to, at: change.at }),
     );
@@ -141,7 +146,7 @@ export class SqlStore implements TokenStore {
   }
 
   async rotateRefreshToken(rotation: RefreshRotation): Promise<boolean> {
-    this.#assertOpen();
+    this.#gate.check();
     const { key, expected, at, successor } = rotation;
     const retire =
       expected.state === 'ACTIVE'
@@ -162,7 +167,7 @@ export class SqlStore implements TokenStore {
   }
 
   async revokeTokens(filter: RevocationFilter, at: number): Promise<RevocationCounts> {
-    this.#assertOpen();
+    this.#gate.check();
     const statements = REVOCATION_ORDER.map((kind) => [kind, this.#revocation(kind, filter, at)] as const);
     return this.#sql.transaction(async (tx) => {
       const counts: RevocationCounts = { accessToken: 0, refreshToken: 0, authorizationCode: 0 };
@@ -189,18 +194,18 @@ export class SqlStore implements TokenStore {
   }
 
   async createClient(client: StoredClient): Promise<void> {
-    this.#assertOpen();
+    this.#gate.check();
     await this.#sql.run(this.statements.client.insert.bind(this.#codec.clientValues(client)));
   }
 
   async getClient(consumerKey: string): Promise<StoredClient | null> {
-    this.#assertOpen();
+    this.#gate.check();
     const { rows } = await this.#sql.run(this.statements.client.selectByKey.bind({ consumerKey }));
     return rows[0] ? this.#codec.clientFromRow(rows[0]) : null;
   }
 
   async updateClient(client: StoredClient, expectedUpdatedAt: number): Promise<boolean> {
-    this.#assertOpen();
+    this.#gate.check();
     // The compare-and-set is the WHERE clause: no row matches once another writer stamped a new updated_at.
     const { rowCount } = await this.#sql.run(
       this.statements.client.update.bind({ ...this.#codec.clientValues(client), expectedUpdatedAt }),
@@ -209,7 +214,7 @@ export class SqlStore implements TokenStore {
   }
 
   async deleteClient(consumerKey: string): Promise<boolean> {
-    this.#assertOpen();
+    this.#gate.check();
     const { rowCount } = await this.#sql.run(this.statements.client.delete.bind({ consumerKey }));
     return rowCount === 1;
   }
@@ -220,7 +225,9 @@ export class SqlStore implements TokenStore {
    * the batch's keys, copying and deleting them.
    */
   async purge(kind: TokenKind, criteria: PurgeCriteria): Promise<number> {
-    this.#assertOpen();
+    this.#gate.check();
+    checkTokenKind(kind, this.backend);
+    checkPurgeCriteria(criteria, this.backend);
     const statements = this.statements.tokens[kind];
     const args: PurgeArguments = {
       expiredBefore: criteria.expiredBefore,
@@ -239,7 +246,7 @@ export class SqlStore implements TokenStore {
   }
 
   async acquirePurgeLease(owner: string, now: number, ttlMs: number): Promise<boolean> {
-    this.#assertOpen();
+    this.#gate.check();
     const expiresAt = now + ttlMs;
     const takeOver = this.statements.lease.takeOver.bind({ holder: owner, expiresAt, leaseName: PURGE_LEASE_NAME, now });
     if ((await this.#sql.run(takeOver)).rowCount === 1) return true;
@@ -249,16 +256,16 @@ export class SqlStore implements TokenStore {
   }
 
   async releasePurgeLease(owner: string): Promise<void> {
-    this.#assertOpen();
+    this.#gate.check();
     await this.#sql.run(this.statements.lease.release.bind({ leaseName: PURGE_LEASE_NAME, holder: owner }));
   }
 
   async scan<K extends ProtectedKind>(kind: K, request: ScanRequest): Promise<ScanPage<ScannedRowByKind[K]>> {
-    this.#assertOpen();
-    const after = parseCursor(request.cursor);
+    this.#gate.check();
+    checkProtectedKind(kind, this.backend);
+    checkScanRequest(request, this.backend, isCursor);
+    const after = request.cursor === null ? 0 : Number(request.cursor);
     const limit = request.limit;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_SCAN_LIMIT)
-      throw new InvalidInputError('limit', `must be a whole number from 1 to ${MAX_SCAN_LIMIT}`);
     const page = kind === 'client' ? this.statements.client.page : this.statements.tokens[kind as TokenKind].page;
     const { rows } = await this.#sql.run(page.bind({ after, limit }));
     const decode = (row: RawRow) =>
@@ -273,7 +280,8 @@ export class SqlStore implements TokenStore {
    * the old row is deleted.
    */
   async replaceKey<K extends TokenKind>(kind: K, oldKey: string, row: StoredRowByKind[K]): Promise<boolean> {
-    this.#assertOpen();
+    this.#gate.check();
+    checkTokenKind(kind, this.backend);
     const statements = this.statements.tokens[kind];
     const outcome = await this.#sql.runAllowingDuplicate(statements.rekey.bind({ key: row.key, value: row.value, oldKey }));
     if (!('duplicate' in outcome)) return outcome.rowCount === 1;
@@ -283,7 +291,8 @@ export class SqlStore implements TokenStore {
   /** Closes the pool when the store created it (from a URL); an injected pool stays its owner's. */
   /** Exact, from the state index (no table scan): rows by state, ACTIVE past expiry, never expiring. */
   async count(kind: TokenKind, now: number): Promise<TokenCount> {
-    this.#assertOpen();
+    this.#gate.check();
+    checkTokenKind(kind, this.backend);
     const statements = this.statements.tokens[kind].count;
     const byState = Object.fromEntries(TOKEN_STATES.map((state) => [state, 0])) as Record<TokenState, number>;
     let total = 0;
@@ -300,19 +309,11 @@ export class SqlStore implements TokenStore {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#driver.destroy();
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new TokenStoreError(ErrorCode.Closed, 'the store is closed', { backend: this.backend });
+    if (this.#gate.close()) await this.#driver.destroy();
   }
 }
 
-function parseCursor(cursor: string | null): number {
-  if (cursor === null) return 0;
-  if (typeof cursor !== 'string' || !/^\d{1,18}$/.test(cursor))
-    throw new InvalidInputError('cursor', 'is not a cursor this store returned');
-  return Number(cursor);
+/** A scan cursor is the last `row_id` of a page, as decimal digits. */
+function isCursor(cursor: string): boolean {
+  return /^\d{1,18}$/.test(cursor);
 }

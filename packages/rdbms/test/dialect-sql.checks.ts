@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { splitStatements } from '@tokenstore/core';
 import nodeSqlParser from 'node-sql-parser';
 import type { SqlDialect } from '../src/dialects/dialect.js';
-import { SCHEMA_VERSION_TABLE, type SqlStatement, StatementCatalog, splitStatements } from '../src/index.js';
+import { SCHEMA_VERSION_TABLE, type SqlStatement, StatementCatalog } from '../src/index.js';
 
 /**
  * Shared checks of the dialect-sql.<db>.test.ts files: the statements a dialect generates, compiled

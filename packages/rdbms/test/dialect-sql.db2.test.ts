@@ -1,7 +1,7 @@
 import { DriverUnavailableError } from '@tokenstore/core';
 import { describe, expect, it, vi } from 'vitest';
 import { db2DialectDefinition } from '../src/dialects/db2/db2-definition.js';
-import { Db2Dialect } from '../src/dialects/db2/db2-dialect.js';
+import { Db2Dialect, MIGRATION_LOCK_TABLE } from '../src/dialects/db2/db2-dialect.js';
 import {
   createDb2Pool,
   type Db2Database,
@@ -10,7 +10,6 @@ import {
   type Db2Statement,
   returnsRows,
 } from '../src/dialects/db2/db2-driver.js';
-import { MIGRATION_LOCK_TABLE } from '../src/dialects/db2/db2-migration-lock.js';
 import { db2ConnectionString } from '../src/dialects/db2/db2-url.js';
 import { ACTIVE_REUSE_INDEX, ALL_TABLES, AUDIT_TABLES, CLIENT_TABLE, LEASE_TABLE, parseDatabaseUrl, TOKEN_TABLES } from '../src/index.js';
 import { CLIENT_COLUMNS, TOKEN_COLUMNS } from '../src/schema/tables.js';

@@ -30,7 +30,7 @@ import {
  * no named marker left over, balanced parentheses and quotes, no syntax of another database
  * (LIMIT, TOP, `?`, `AS` before a table alias, a trailing semicolon on SQL), no Oracle reserved
  * word as a name, identifier lengths, and the schema's tables, columns and indexes. Whether Oracle
- * accepts them is for conformance.oracle.test.ts against a real server.
+ * accepts them is for conformance.test.ts against a real server.
  */
 
 /** The parts of the `oracledb` module these tests use (it ships no type declarations). */

@@ -1,5 +1,5 @@
+import { splitStatements } from '@tokenstore/core';
 import { describe, expect, it } from 'vitest';
-import { splitStatements } from '../src/index.js';
 import { compileMarkers } from '../src/statements/sql-statement.js';
 
 describe('splitting a schema file into statements', () => {

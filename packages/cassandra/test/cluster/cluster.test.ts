@@ -2,6 +2,7 @@ import { clusterEnvironment } from './cluster-control.js';
 import { clusterConformanceSuites } from './conformance-suites.js';
 import { faultTests } from './faults.js';
 import { loadFaultTests } from './load-faults.js';
+import { readCacheTests } from './read-cache.js';
 
 /**
  * Everything that runs on the three-node cluster, in one file so that it runs one test after the
@@ -9,6 +10,7 @@ import { loadFaultTests } from './load-faults.js';
  */
 const environment = clusterEnvironment('cluster tests');
 clusterConformanceSuites(environment ? undefined : 'no TOKENSTORE_TEST_CASSANDRA_CLUSTER_URL');
+readCacheTests(environment !== undefined);
 const controlled = environment?.controlled === true;
 if (environment && !controlled)
   console.log('[cassandra] cluster fault tests: skipped — they stop nodes; set TOKENSTORE_TEST_CASSANDRA_CLUSTER_CONTROL=script');

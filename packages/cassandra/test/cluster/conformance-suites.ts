@@ -42,9 +42,9 @@ function clusterSuite(name: string, skip: string | undefined, consistency: Consi
     teardown: async () => {
       await keyspaces.drop();
     },
-    createStore: async ({ retention }) => {
+    createStore: async () => {
       const holder = new HoldingClient(client());
-      const store = new CassandraStore({ client: holder, keyspace: await keyspaces.acquire(), retention, consistency });
+      const store = new CassandraStore({ client: holder, keyspace: await keyspaces.acquire(), consistency });
       holding.set(store, holder);
       return store;
     },

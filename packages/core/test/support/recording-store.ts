@@ -3,6 +3,7 @@ import {
   type InsertResult,
   isPurgeable,
   isRevocable,
+  matchesRevocationFilter,
   type ProtectedKind,
   type PurgeCriteria,
   type RefreshRotation,
@@ -166,7 +167,7 @@ export class RecordingStore implements TokenStore {
     const counts: RevocationCounts = { accessToken: 0, refreshToken: 0, authorizationCode: 0 };
     for (const kind of Object.values(TokenKind)) {
       for (const row of this.#table(kind).values()) {
-        if (!matches(filter, row)) continue;
+        if (!matchesRevocationFilter(row, filter)) continue;
         if (!isRevocable(kind, row.state)) continue;
         row.state = TokenState.Revoked;
         row.stateChangedAt = at;
@@ -244,15 +245,4 @@ export class RecordingStore implements TokenStore {
     this.#record('close', []);
     this.closed = true;
   }
-}
-
-function matches(filter: RevocationFilter, row: StoredRowByKind[TokenKind]): boolean {
-  if ('grantId' in filter) return row.grantId === filter.grantId;
-  if ('userId' in filter)
-    return (
-      row.userId === filter.userId &&
-      (filter.userType === undefined || row.userType === filter.userType) &&
-      (filter.consumerKey === undefined || row.consumerKey === filter.consumerKey)
-    );
-  return row.consumerKey === filter.consumerKey;
 }

@@ -1,33 +1,50 @@
 /**
- * Everything that differs between SQL databases, in one interface. The store ({@link SqlStore}) is
- * written once against it and never asks which database it talks to: it reads capability flags and
- * asks the dialect for statement text.
+ * Everything that differs between SQL databases. The store ({@link SqlStore}) is written once
+ * against it and never asks which database it talks to: it reads capability flags and asks the
+ * dialect for statement text. A dialect is made of focused parts, and each consumer depends on the
+ * part it uses: {@link SqlCompiler} (placeholders and bind values), {@link DialectStatements} (the
+ * statements whose syntax differs), {@link DialectSchema} (column types, the runner's own DDL),
+ * {@link DialectLocking} (purge lease, migration lock), {@link DriverErrorClassifier} (what a driver
+ * error means), plus {@link DialectCapabilities} and {@link ExplainSupport}.
  *
- * Adding a database = a folder `src/dialects/<db>/` with `<db>-dialect.ts` (this interface),
- * `<db>-driver.ts` ({@link SqlDriver} over an injected pool, declared structurally), an entry in
- * `src/dialects/registry.ts`, and `sql/<db>/NNN_*.sql` creating the names in `src/schema/tables.ts`.
+ * Adding a database: see "Adding a dialect" in the package README (a folder `src/dialects/<db>/`
+ * with the same six files as every other dialect, one line in `src/dialects/registry.ts`, and
+ * `sql/<db>/NNN_*.sql` creating the names in `src/schema/tables.ts`).
  *
  * ### Statement text
  * Methods return SQL text with **named markers** (`:key`, `:limit`, …), which the store compiles once
- * into the dialect's own placeholders through {@link SqlDialect.placeholder} (a marker may appear
+ * into the dialect's own placeholders through {@link SqlCompiler.placeholder} (a marker may appear
  * more than once; `::` casts and quoted text are left alone). Each method documents its markers.
  * Identifiers are lower-case and unquoted; `src/schema/tables.ts` avoids every reserved word of the
  * five databases (`token_key`, not `key`; `is_exclusive`, not `exclusive`).
  */
-export interface SqlDialect {
+export interface SqlDialect extends SqlCompiler, DialectStatements, DialectSchema, DialectLocking, DriverErrorClassifier {
   /** Backend name in errors and events: `postgres`, `mysql`, `mssql`, `oracle`, `db2`. */
   readonly name: string;
   /** The npm package of the driver, named in `DriverUnavailableError` when it cannot be loaded. */
   readonly driverPackage: string;
   readonly capabilities: DialectCapabilities;
-  readonly columnTypes: DialectColumnTypes;
+  /** How to show a statement's plan, for the test that fails on a table scan; `undefined` if unsupported. */
+  readonly explain: ExplainSupport | undefined;
+}
 
+/**
+ * How statement text with named markers and values become what the driver runs (kysely's query
+ * compiler): `StatementTemplate` and `RowCodec` need nothing else of a dialect.
+ */
+export interface SqlCompiler {
   /** The `index`-th bind placeholder (1-based): `$1` (PostgreSQL), `?` (MySQL, DB2), `@p1` (SQL Server), `:1` (Oracle). */
   placeholder(index: number): string;
 
   /** A boolean as a bind value: `true` where the column is BOOLEAN, `1`/`0` where it is a number. */
   booleanParameter(value: boolean): unknown;
+}
 
+/**
+ * The statements whose syntax differs between databases (upsert, row limits, locking hints, the
+ * one-active-token index). Everything portable is written once in the statement catalog.
+ */
+export interface DialectStatements {
   /**
    * Insert-if-absent: inserts the row unless one with the same `conflictColumns` (the primary key)
    * exists, **without raising an error**; the row count says which happened (1 inserted, 0 present).
@@ -81,7 +98,21 @@ export interface SqlDialect {
    * Returns one column, `token_key`.
    */
   selectPurgeableKeys(target: PurgeTarget): string;
+}
 
+/** What the migration runner needs to write DDL of its own. */
+export interface DialectSchema {
+  readonly columnTypes: DialectColumnTypes;
+
+  /**
+   * `CREATE TABLE` for {@link SCHEMA_VERSION_TABLE}, safe to run when it exists. Columns:
+   * `version` (integer, primary key), `name`, `checksum` (64 hex chars), `applied_at` (epoch ms).
+   */
+  createSchemaVersionTable(table: string): string;
+}
+
+/** The two locks the store and the migration runner take in the database. */
+export interface DialectLocking {
   /**
    * The purge lease, one row per lease name in {@link LEASE_TABLE} (`lease_name`, `holder`,
    * `expires_at`). See {@link LeaseStatements}.
@@ -90,16 +121,9 @@ export interface SqlDialect {
 
   /** The lock that keeps two migration runners from applying files at once. */
   readonly migrationLock: MigrationLockStatements;
+}
 
-  /**
-   * `CREATE TABLE` for {@link SCHEMA_VERSION_TABLE}, safe to run when it exists. Columns:
-   * `version` (integer, primary key), `name`, `checksum` (64 hex chars), `applied_at` (epoch ms).
-   */
-  createSchemaVersionTable(table: string): string;
-
-  /** How to show a statement's plan, for the test that fails on a table scan; `undefined` if unsupported. */
-  readonly explain: ExplainSupport | undefined;
-
+export interface DriverErrorClassifier {
   /**
    * What a driver error means, read from its error code only (never its message text, except to
    * extract an index name). The store maps: `unique-violation` → `ConflictError` (or a taken reuse

@@ -1,3 +1,4 @@
+import { isNetworkErrorCode } from '@tokenstore/core';
 import { columnMarkers } from '../statements/sql-statement.js';
 import type { DialectColumnTypes, LeaseStatements } from './dialect.js';
 
@@ -46,23 +47,9 @@ export function schemaVersionTableDdl(table: string, types: DialectColumnTypes, 
 )${suffix}`;
 }
 
-/** Node.js socket error codes that mean the database cannot be reached or the connection broke. */
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
-
-/** True for a socket-level error, including Node's `AggregateError` from trying several addresses. */
+/** True for a socket-level error (core's `NETWORK_ERROR_CODES`), including Node's `AggregateError` from trying several addresses. */
 export function isNetworkError(error: unknown): boolean {
-  const code = errorProperty(error, 'code');
-  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+  if (isNetworkErrorCode(errorProperty(error, 'code'))) return true;
   const errors = errorProperty(error, 'errors');
   return Array.isArray(errors) && errors.some((inner) => isNetworkError(inner));
 }

@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MisconfigurationError } from '@tokenstore/core';
-import { splitStatements } from './split-statements.js';
+import { MisconfigurationError, splitStatements } from '@tokenstore/core';
 
 /** One schema file, `NNN_name.sql`. */
 export interface MigrationFile {

@@ -10,7 +10,8 @@ import type {
   UserType,
   ValidityOverrides,
 } from '@tokenstore/core';
-import type { SqlDialect } from '../dialects/dialect.js';
+import type { SqlCompiler } from '../dialects/dialect.js';
+import { TOKEN_BASE_FIELDS } from './tables.js';
 
 /** A row as a driver returns it: column name → raw value. */
 export type RawRow = Record<string, unknown>;
@@ -18,33 +19,25 @@ export type RawRow = Record<string, unknown>;
 /** Column name → value to bind. */
 export type ColumnValues = Record<string, unknown>;
 
+const BASE_COLUMN_FIELDS = Object.entries(TOKEN_BASE_FIELDS);
+
 /**
  * Converts stored rows to bind values keyed by column (see `TOKEN_COLUMNS` / `CLIENT_COLUMNS`) and
  * raw driver rows back. Decoding accepts what any driver hands back for a
  * column type (BIGINT as string from pg, booleans as 0/1 from MySQL), so no dialect needs its own.
  */
 export class RowCodec {
-  readonly #dialect: SqlDialect;
+  readonly #dialect: SqlCompiler;
 
-  constructor(dialect: SqlDialect) {
+  constructor(dialect: SqlCompiler) {
     this.#dialect = dialect;
   }
 
   /** Column name → bind value, for statements whose markers are named after the columns. */
   tokenValues<K extends TokenKind>(kind: K, row: StoredRowByKind[K]): ColumnValues {
-    const base: ColumnValues = {
-      token_key: row.key,
-      token_value: row.value,
-      consumer_key: row.consumerKey,
-      user_id: row.userId,
-      user_type: row.userType,
-      scopes: row.scopes.join(' '),
-      grant_id: row.grantId,
-      state: row.state,
-      issued_at: row.issuedAt,
-      expires_at: row.expiresAt,
-      state_changed_at: row.stateChangedAt,
-    };
+    const base: ColumnValues = {};
+    for (const [column, field] of BASE_COLUMN_FIELDS) base[column] = row[field];
+    base.scopes = row.scopes.join(' ');
     switch (kind) {
       case 'accessToken': {
         const access = row as StoredAccessToken;

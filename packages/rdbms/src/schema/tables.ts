@@ -1,4 +1,4 @@
-import type { TokenKind } from '@tokenstore/core';
+import type { StoredTokenBase, TokenKind } from '@tokenstore/core';
 
 /**
  * The TypeScript mirror of the schema in `sql/<dialect>/NNN_*.sql`: table, column and index names
@@ -34,20 +34,25 @@ export const PURGE_LEASE_NAME = 'purge';
  */
 export const ACTIVE_REUSE_INDEX = 'tokenstore_access_token_active_reuse';
 
-/** Columns every token table shares, in statement order. */
-const TOKEN_BASE_COLUMNS = [
-  'token_key',
-  'token_value',
-  'consumer_key',
-  'user_id',
-  'user_type',
-  'scopes',
-  'grant_id',
-  'state',
-  'issued_at',
-  'expires_at',
-  'state_changed_at',
-] as const;
+/**
+ * Columns every token table shares, in statement order, each with the field of a stored row it
+ * holds (`scopes` as one space-separated text): the one list of them, for statements and the codec.
+ */
+export const TOKEN_BASE_FIELDS = {
+  token_key: 'key',
+  token_value: 'value',
+  consumer_key: 'consumerKey',
+  user_id: 'userId',
+  user_type: 'userType',
+  scopes: 'scopes',
+  grant_id: 'grantId',
+  state: 'state',
+  issued_at: 'issuedAt',
+  expires_at: 'expiresAt',
+  state_changed_at: 'stateChangedAt',
+} as const satisfies Record<string, keyof StoredTokenBase>;
+
+const TOKEN_BASE_COLUMNS = Object.keys(TOKEN_BASE_FIELDS);
 
 /** Columns the store writes and reads per token kind (generated and surrogate columns excluded). */
 export const TOKEN_COLUMNS: Readonly<Record<TokenKind, readonly string[]>> = {

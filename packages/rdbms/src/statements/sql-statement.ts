@@ -1,4 +1,4 @@
-import type { SqlDialect } from '../dialects/dialect.js';
+import type { SqlCompiler } from '../dialects/dialect.js';
 
 /** A statement ready to send: its name (for errors, EXPLAIN and reviews), text and parameters. */
 export interface SqlStatement {
@@ -17,7 +17,7 @@ export class StatementTemplate<Args extends object> {
   /** Marker names in placeholder order (a repeated marker appears repeatedly). */
   readonly markers: readonly string[];
 
-  constructor(dialect: SqlDialect, name: string, text: string) {
+  constructor(dialect: SqlCompiler, name: string, text: string) {
     const compiled = compileMarkers(text, (index) => dialect.placeholder(index));
     this.name = name;
     this.sql = compiled.sql;

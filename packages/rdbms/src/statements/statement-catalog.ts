@@ -1,5 +1,5 @@
 import { isRevocable, TOKEN_KINDS, TOKEN_STATES, type TokenKind } from '@tokenstore/core';
-import type { SqlDialect } from '../dialects/dialect.js';
+import type { DialectLocking, DialectStatements, SqlCompiler, SqlDialect } from '../dialects/dialect.js';
 import type { ColumnValues } from '../schema/row-codec.js';
 import {
   AUDIT_TABLES,
@@ -55,10 +55,27 @@ export interface TokenStatements {
   };
 }
 
+/** What the catalog needs of a dialect: placeholders, the statements whose syntax differs, the lease. */
+export type CatalogDialect = SqlCompiler & DialectStatements & Pick<DialectLocking, 'leaseStatements'>;
+
+/** The example arguments of every sample, derived once per {@link StatementCatalog.samples} call. */
+interface SampleArguments {
+  readonly example: StatementExamples;
+  readonly purge: PurgeArguments;
+  readonly page: PageArguments;
+  /** Rows to insert, booleans bound as the dialect binds them. */
+  readonly rows: Readonly<Record<TokenKind, ColumnValues>>;
+  readonly user: { userId: string; userType: string; consumerKey: string; at: number };
+}
+
+/** How one statement is bound for {@link StatementCatalog.samples}. */
+type Sample = (args: SampleArguments) => SqlStatement;
+
 /**
  * Every statement the store sends, compiled once per store from the dialect: portable SQL is
- * written here, dialect-specific SQL comes from {@link SqlDialect}. {@link samples} lists them all
- * with example arguments (for EXPLAIN tests and for a DBA's review).
+ * written here, dialect-specific SQL comes from {@link SqlDialect}. Each statement is defined
+ * together with its example arguments, so {@link samples} lists exactly the statements defined
+ * (for EXPLAIN tests and for a DBA's review).
  */
 export class StatementCatalog {
   readonly tokens: Readonly<Record<TokenKind, TokenStatements>>;
@@ -86,21 +103,29 @@ export class StatementCatalog {
     release: StatementTemplate<{ leaseName: string; holder: string }>;
   };
 
-  readonly #dialect: SqlDialect;
+  readonly #dialect: CatalogDialect;
   /** Archive-and-delete by key lists, per list length (select-then-delete purge). */
   readonly #byKeys = new Map<string, StatementTemplate<Record<string, unknown>>>();
+  /** One entry per statement, in definition order: how {@link samples} binds it. */
+  readonly #samples: Sample[] = [];
 
-  constructor(dialect: SqlDialect) {
+  constructor(dialect: CatalogDialect) {
     this.#dialect = dialect;
-    const define = <A extends object>(name: string, text: string) => new StatementTemplate<A>(dialect, name, text);
+    const define = this.#define.bind(this);
 
     this.tokens = Object.fromEntries(TOKEN_KINDS.map((kind) => [kind, this.#tokenStatements(kind)])) as Record<TokenKind, TokenStatements>;
 
     const access = TOKEN_TABLES.accessToken;
     const accessColumns = TOKEN_COLUMNS.accessToken;
     this.accessToken = {
-      insertExclusive: define('accessToken.insertExclusive', dialect.insertExclusiveAccessToken(access, accessColumns)),
-      findActive: define('accessToken.findActive', dialect.findActiveAccessToken(access, accessColumns)),
+      insertExclusive: define(
+        'accessToken.insertExclusive',
+        dialect.insertExclusiveAccessToken(access, accessColumns),
+        (s) => s.rows.accessToken,
+      ),
+      findActive: define('accessToken.findActive', dialect.findActiveAccessToken(access, accessColumns), (s) => ({
+        reuseKey: s.example.reuseKey,
+      })),
     };
 
     const refresh = TOKEN_TABLES.refreshToken;
@@ -108,78 +133,124 @@ export class StatementCatalog {
       rotateActive: define(
         'refreshToken.rotateActive',
         `UPDATE ${refresh} SET state = 'INACTIVE', rotated_at = :at, state_changed_at = :at WHERE token_key = :key AND state = 'ACTIVE' AND reuse_count = :reuseCount`,
+        (s) => ({ key: s.example.keys.refreshToken, reuseCount: 0, at: s.example.now }),
       ),
       reuseRotated: define(
         'refreshToken.reuseRotated',
         `UPDATE ${refresh} SET reuse_count = reuse_count + 1 WHERE token_key = :key AND state = 'INACTIVE' AND reuse_count = :reuseCount`,
+        (s) => ({ key: s.example.keys.refreshToken, reuseCount: 0 }),
       ),
     };
 
     const clientColumns = CLIENT_COLUMNS.join(', ');
     const updatable = CLIENT_COLUMNS.filter((column) => column !== 'consumer_key' && column !== 'created_at');
     this.client = {
-      insert: define('client.insert', `INSERT INTO ${CLIENT_TABLE} (${clientColumns}) VALUES (${columnMarkers(CLIENT_COLUMNS)})`),
-      selectByKey: define('client.selectByKey', `SELECT ${clientColumns} FROM ${CLIENT_TABLE} WHERE consumer_key = :consumerKey`),
+      insert: define(
+        'client.insert',
+        `INSERT INTO ${CLIENT_TABLE} (${clientColumns}) VALUES (${columnMarkers(CLIENT_COLUMNS)})`,
+        (s) => s.example.client,
+      ),
+      selectByKey: define('client.selectByKey', `SELECT ${clientColumns} FROM ${CLIENT_TABLE} WHERE consumer_key = :consumerKey`, (s) => ({
+        consumerKey: s.example.consumerKey,
+      })),
       update: define(
         'client.update',
         `UPDATE ${CLIENT_TABLE} SET ${updatable.map((column) => `${column} = :${column}`).join(', ')} WHERE consumer_key = :consumer_key AND updated_at = :expectedUpdatedAt`,
+        (s) => ({ ...s.example.client, expectedUpdatedAt: s.example.now }),
       ),
-      delete: define('client.delete', `DELETE FROM ${CLIENT_TABLE} WHERE consumer_key = :consumerKey`),
-      page: define('client.page', dialect.selectPage(CLIENT_TABLE, [...CLIENT_COLUMNS, ROW_ID_COLUMN])),
+      delete: define('client.delete', `DELETE FROM ${CLIENT_TABLE} WHERE consumer_key = :consumerKey`, (s) => ({
+        consumerKey: s.example.consumerKey,
+      })),
+      page: define('client.page', dialect.selectPage(CLIENT_TABLE, [...CLIENT_COLUMNS, ROW_ID_COLUMN]), (s) => s.page),
     };
 
     const lease = dialect.leaseStatements(LEASE_TABLE);
     this.lease = {
-      takeOver: define('lease.takeOver', lease.takeOver),
-      insertIfAbsent: define('lease.insertIfAbsent', lease.insertIfAbsent),
-      release: define('lease.release', lease.release),
+      takeOver: define('lease.takeOver', lease.takeOver, (s) => ({
+        holder: 'node-a',
+        expiresAt: s.example.now + 30_000,
+        leaseName: PURGE_LEASE_NAME,
+        now: s.example.now,
+      })),
+      insertIfAbsent: define('lease.insertIfAbsent', lease.insertIfAbsent, (s) => ({
+        lease_name: PURGE_LEASE_NAME,
+        holder: 'node-a',
+        expires_at: s.example.now + 30_000,
+      })),
+      release: define('lease.release', lease.release, () => ({ leaseName: PURGE_LEASE_NAME, holder: 'node-a' })),
     };
+  }
+
+  /** Compiles one statement and registers how {@link samples} binds it. */
+  #define<A extends object>(name: string, text: string, sample: (args: SampleArguments) => A): StatementTemplate<A> {
+    const template = new StatementTemplate<A>(this.#dialect, name, text);
+    this.#samples.push((args) => template.bind(sample(args)));
+    return template;
   }
 
   #tokenStatements(kind: TokenKind): TokenStatements {
     const dialect = this.#dialect;
-    const define = <A extends object>(name: string, text: string) => new StatementTemplate<A>(dialect, `${kind}.${name}`, text);
+    const define = <A extends object>(name: string, text: string, sample: (args: SampleArguments) => A) =>
+      this.#define<A>(`${kind}.${name}`, text, sample);
     const table = TOKEN_TABLES[kind];
     const columns = TOKEN_COLUMNS[kind];
     const list = columns.join(', ');
     const purgeTarget = { table, auditTable: AUDIT_TABLES[kind], columns };
+    const key = (s: SampleArguments) => s.example.keys[kind];
     // The states core's isRevocable names: for refresh tokens and codes INACTIVE too, so a grace-window
     // reuse or a redemption in flight cannot revive the family.
     const revocableStates = TOKEN_STATES.filter((state) => isRevocable(kind, state)).map((state) => `'${state}'`);
     const revocable = revocableStates.length === 1 ? `state = ${revocableStates[0]}` : `state IN (${revocableStates.join(', ')})`;
-    const revoke = <A extends object>(name: string, where: string) =>
-      define<A>(`revokeBy${name}`, `UPDATE ${table} SET state = 'REVOKED', state_changed_at = :at WHERE ${where} AND ${revocable}`);
-    const archiveInOneStatement = dialect.purgeAndArchiveBatch(purgeTarget);
-    return {
-      insert: define('insert', `INSERT INTO ${table} (${list}) VALUES (${columnMarkers(columns)})`),
-      selectByKey: define('selectByKey', `SELECT ${list} FROM ${table} WHERE token_key = :key`),
+    const revoke = <A extends object>(name: string, where: string, sample: (args: SampleArguments) => A) =>
+      define<A>(`revokeBy${name}`, `UPDATE ${table} SET state = 'REVOKED', state_changed_at = :at WHERE ${where} AND ${revocable}`, sample);
+    const statements = {
+      insert: define('insert', `INSERT INTO ${table} (${list}) VALUES (${columnMarkers(columns)})`, (s) => s.rows[kind]),
+      selectByKey: define('selectByKey', `SELECT ${list} FROM ${table} WHERE token_key = :key`, (s) => ({ key: key(s) })),
       compareAndSetState: define(
         'compareAndSetState',
         `UPDATE ${table} SET state = :to, state_changed_at = :at WHERE token_key = :key AND state = :from`,
+        (s) => ({ key: key(s), from: 'ACTIVE', to: 'REVOKED', at: s.example.now }),
       ),
-      rekey: define('rekey', `UPDATE ${table} SET token_key = :key, token_value = :value WHERE token_key = :oldKey`),
-      deleteByKey: define('deleteByKey', `DELETE FROM ${table} WHERE token_key = :key`),
-      page: define('page', dialect.selectPage(table, [...columns, ROW_ID_COLUMN])),
+      rekey: define('rekey', `UPDATE ${table} SET token_key = :key, token_value = :value WHERE token_key = :oldKey`, (s) => ({
+        key: `${key(s)}-rekeyed`,
+        value: null,
+        oldKey: key(s),
+      })),
+      deleteByKey: define('deleteByKey', `DELETE FROM ${table} WHERE token_key = :key`, (s) => ({ key: key(s) })),
+      page: define('page', dialect.selectPage(table, [...columns, ROW_ID_COLUMN]), (s) => s.page),
       revoke: {
-        byGrant: revoke('Grant', 'grant_id = :grantId'),
-        byClient: revoke('Client', 'consumer_key = :consumerKey'),
-        user: revoke('User', 'user_id = :userId'),
-        userAndType: revoke('UserAndType', 'user_id = :userId AND user_type = :userType'),
-        userAndClient: revoke('UserAndClient', 'user_id = :userId AND consumer_key = :consumerKey'),
-        userTypeAndClient: revoke('UserTypeAndClient', 'user_id = :userId AND user_type = :userType AND consumer_key = :consumerKey'),
-      },
-      purge: define('purge', dialect.purgeBatch(purgeTarget)),
-      purgeAndArchive: archiveInOneStatement === undefined ? undefined : define('purgeAndArchive', archiveInOneStatement),
-      selectPurgeableKeys: define('selectPurgeableKeys', dialect.selectPurgeableKeys(purgeTarget)),
-      count: {
-        byState: define('countByState', `SELECT state, COUNT(*) AS row_count FROM ${table} GROUP BY state`),
-        activeExpired: define(
-          'countActiveExpired',
-          `SELECT COUNT(*) AS row_count FROM ${table} WHERE state = 'ACTIVE' AND expires_at <= :now`,
+        byGrant: revoke('Grant', 'grant_id = :grantId', (s) => ({ grantId: s.example.grantId, at: s.example.now })),
+        byClient: revoke('Client', 'consumer_key = :consumerKey', (s) => ({ consumerKey: s.example.consumerKey, at: s.example.now })),
+        user: revoke('User', 'user_id = :userId', (s) => s.user),
+        userAndType: revoke('UserAndType', 'user_id = :userId AND user_type = :userType', (s) => s.user),
+        userAndClient: revoke('UserAndClient', 'user_id = :userId AND consumer_key = :consumerKey', (s) => s.user),
+        userTypeAndClient: revoke(
+          'UserTypeAndClient',
+          'user_id = :userId AND user_type = :userType AND consumer_key = :consumerKey',
+          (s) => s.user,
         ),
-        neverExpires: define('countNeverExpires', `SELECT COUNT(*) AS row_count FROM ${table} WHERE expires_at IS NULL`),
       },
+      purge: define('purge', dialect.purgeBatch(purgeTarget), (s) => s.purge),
+      selectPurgeableKeys: define('selectPurgeableKeys', dialect.selectPurgeableKeys(purgeTarget), (s) => s.purge),
     };
+    // Compiled per key count on use; sampled for two keys.
+    this.#samples.push(
+      (s) => this.archiveByKeys(kind, [key(s), `${key(s)}-2`], s.example.now),
+      (s) => this.deleteByKeys(kind, [key(s), `${key(s)}-2`]),
+    );
+    const count = {
+      byState: define('countByState', `SELECT state, COUNT(*) AS row_count FROM ${table} GROUP BY state`, () => ({})),
+      activeExpired: define(
+        'countActiveExpired',
+        `SELECT COUNT(*) AS row_count FROM ${table} WHERE state = 'ACTIVE' AND expires_at <= :now`,
+        (s) => ({ now: s.example.now }),
+      ),
+      neverExpires: define('countNeverExpires', `SELECT COUNT(*) AS row_count FROM ${table} WHERE expires_at IS NULL`, () => ({})),
+    };
+    const archiveInOneStatement = dialect.purgeAndArchiveBatch(purgeTarget);
+    const purgeAndArchive =
+      archiveInOneStatement === undefined ? undefined : define('purgeAndArchive', archiveInOneStatement, (s) => s.purge);
+    return { ...statements, purgeAndArchive, count };
   }
 
   /** `INSERT INTO audit … SELECT … WHERE token_key IN (…)` for `count` keys (select-then-delete purge). */
@@ -218,56 +289,18 @@ export class StatementCatalog {
    * realistic parameters) and for DBAs who want to review the SQL before granting access.
    */
   samples(example: StatementExamples = DEFAULT_EXAMPLES): SqlStatement[] {
-    const statements: SqlStatement[] = [];
-    const purge: PurgeArguments = { expiredBefore: example.now, inactiveBefore: example.now - 86_400_000, limit: 1000, now: example.now };
-    const page: PageArguments = { after: 0, limit: 100 };
     const accessRow = {
       ...example.rows.accessToken,
       is_exclusive: this.#dialect.booleanParameter(example.rows.accessToken.is_exclusive === true),
     };
-    const rows: Record<TokenKind, ColumnValues> = { ...example.rows, accessToken: accessRow };
-    const user = { userId: example.userId, userType: 'APPLICATION_USER', consumerKey: example.consumerKey, at: example.now };
-    for (const kind of TOKEN_KINDS) {
-      const t = this.tokens[kind];
-      const key = example.keys[kind];
-      statements.push(
-        t.insert.bind(rows[kind]),
-        t.selectByKey.bind({ key }),
-        t.compareAndSetState.bind({ key, from: 'ACTIVE', to: 'REVOKED', at: example.now }),
-        t.rekey.bind({ key: `${key}-rekeyed`, value: null, oldKey: key }),
-        t.deleteByKey.bind({ key }),
-        t.page.bind(page),
-        t.revoke.byGrant.bind({ grantId: example.grantId, at: example.now }),
-        t.revoke.byClient.bind({ consumerKey: example.consumerKey, at: example.now }),
-        t.revoke.user.bind(user),
-        t.revoke.userAndType.bind(user),
-        t.revoke.userAndClient.bind(user),
-        t.revoke.userTypeAndClient.bind(user),
-        t.purge.bind(purge),
-        t.selectPurgeableKeys.bind(purge),
-        this.archiveByKeys(kind, [key, `${key}-2`], example.now),
-        this.deleteByKeys(kind, [key, `${key}-2`]),
-        t.count.byState.bind({}),
-        t.count.activeExpired.bind({ now: example.now }),
-        t.count.neverExpires.bind({}),
-      );
-      if (t.purgeAndArchive) statements.push(t.purgeAndArchive.bind(purge));
-    }
-    statements.push(
-      this.accessToken.insertExclusive.bind(accessRow),
-      this.accessToken.findActive.bind({ reuseKey: example.reuseKey }),
-      this.refreshToken.rotateActive.bind({ key: example.keys.refreshToken, reuseCount: 0, at: example.now }),
-      this.refreshToken.reuseRotated.bind({ key: example.keys.refreshToken, reuseCount: 0 }),
-      this.client.insert.bind(example.client),
-      this.client.selectByKey.bind({ consumerKey: example.consumerKey }),
-      this.client.update.bind({ ...example.client, expectedUpdatedAt: example.now }),
-      this.client.delete.bind({ consumerKey: example.consumerKey }),
-      this.client.page.bind(page),
-      this.lease.takeOver.bind({ holder: 'node-a', expiresAt: example.now + 30_000, leaseName: PURGE_LEASE_NAME, now: example.now }),
-      this.lease.insertIfAbsent.bind({ lease_name: PURGE_LEASE_NAME, holder: 'node-a', expires_at: example.now + 30_000 }),
-      this.lease.release.bind({ leaseName: PURGE_LEASE_NAME, holder: 'node-a' }),
-    );
-    return statements;
+    const args: SampleArguments = {
+      example,
+      purge: { expiredBefore: example.now, inactiveBefore: example.now - 86_400_000, limit: 1000, now: example.now },
+      page: { after: 0, limit: 100 },
+      rows: { ...example.rows, accessToken: accessRow },
+      user: { userId: example.userId, userType: 'APPLICATION_USER', consumerKey: example.consumerKey, at: example.now },
+    };
+    return this.#samples.map((sample) => sample(args));
   }
 }
 

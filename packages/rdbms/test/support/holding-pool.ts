@@ -1,7 +1,7 @@
 import { type HeldStep, StatementHold } from '@tokenstore/conformance';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import type { MysqlPool, PostgresPool } from '../../src/index.js';
+import type { DatabaseKind, MysqlPool, PostgresPool } from '../../src/index.js';
 
 /** The statement that decides a first rotation (see `refreshToken.rotateActive` in the statement catalog). */
 const ROTATION = /^UPDATE \S*refresh\S* SET state = 'INACTIVE', rotated_at/i;
@@ -149,3 +149,16 @@ export function holdingPostgresPool(real: pg.Pool): PostgresCommitHolder {
 export function holdingMysqlPool(real: mysql.Pool): MysqlCommitHolder {
   return new MysqlCommitHolder(real);
 }
+
+/** A holding pool as the conformance file uses it: the pool to hand to stores, and its controls. */
+export interface HoldingPool {
+  readonly pool: unknown;
+  holdRotation(): HeldStep;
+  waitForLockWaiter(timeoutMs: number): Promise<boolean>;
+}
+
+/** The backends whose real pool a test can hold before COMMIT (the interleavings topic's controls). */
+export const HOLDING_POOLS: Partial<Record<DatabaseKind, (real: unknown) => HoldingPool>> = {
+  postgres: (real) => holdingPostgresPool(real as pg.Pool),
+  mysql: (real) => holdingMysqlPool(real as mysql.Pool),
+};

@@ -1,6 +1,7 @@
 import { loadDriver } from '../../drivers/load-driver.js';
 import type { DatabaseUrl } from '../../url.js';
 import type { QueryResult, SqlConnection, SqlDriver } from '../driver.js';
+import { mysqlPoolConfig } from './mysql-url.js';
 
 /** What the store needs of a `mysql2/promise` pool connection (declared here so `mysql2` types never reach our .d.ts). */
 export interface MysqlPoolConnection {
@@ -93,7 +94,5 @@ interface Mysql2PromiseModule {
 /** Creates a `mysql2` pool from a URL, loading `mysql2` on first use. */
 export async function createMysqlPool(url: DatabaseUrl): Promise<MysqlPool> {
   const mysql = await loadDriver<Mysql2PromiseModule>('mysql2/promise', { packageName: 'mysql2', backend: 'mysql' });
-  const config: Record<string, unknown> = { uri: url.connectionUrl.toString() };
-  if (url.poolSize !== undefined) config.connectionLimit = url.poolSize;
-  return mysql.createPool(config);
+  return mysql.createPool(mysqlPoolConfig(url));
 }

@@ -1,6 +1,7 @@
 import { loadDriver } from '../../drivers/load-driver.js';
 import type { DatabaseUrl } from '../../url.js';
 import type { QueryResult, SqlConnection, SqlDriver } from '../driver.js';
+import { postgresPoolConfig } from './postgres-url.js';
 
 /** What the store needs of a `pg` query result. */
 export interface PostgresQueryResult {
@@ -84,10 +85,7 @@ interface PgModule {
 /** Creates a `pg` pool from a URL, loading `pg` on first use. */
 export async function createPostgresPool(url: DatabaseUrl): Promise<PostgresPool> {
   const pg = await loadDriver<PgModule>('pg', { backend: 'postgres' });
-  const config: Record<string, unknown> = { connectionString: url.connectionUrl.toString() };
-  if (url.poolSize !== undefined) config.max = url.poolSize;
-  if (url.schema !== undefined) config.options = `-c search_path=${url.schema}`;
-  const pool = new pg.Pool(config);
+  const pool = new pg.Pool(postgresPoolConfig(url));
   // A connection that dies while idle is dropped by the pool; the next query reports the outage.
   pool.on('error', () => undefined);
   return pool;

@@ -1,0 +1,20 @@
+export {
+  type BearerErrorCode,
+  type Challenge,
+  insufficientScope,
+  invalidRequest,
+  invalidToken,
+  missingToken,
+  type RefusalReason,
+  ResourceServerError,
+  type ResourceServerErrorInit,
+  senderConstraintError,
+  validationUnavailable,
+} from './errors.js';
+export type { CacheOutcome, IntrospectionFailure, ResourceServerEvent, ResourceServerEventListener } from './events.js';
+export { type ParsedBody, type PresentedToken, presentedToken } from './http/credentials.js';
+export { type ErrorResponse, errorResponse, formatChallenges, writeErrorResponse } from './http/error-response.js';
+export { checkScopes, type IntrospectionOptions, type ResourceServerOptions } from './options.js';
+export { type AuthenticateOptions, createResourceServer, ResourceServer } from './resource-server.js';
+export type { SenderConstraintCheck, SenderConstraintInput } from './sender-constraint.js';
+export type { TokenAuth } from './token-auth.js';
