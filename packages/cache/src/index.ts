@@ -1,3 +1,4 @@
+export type { ArtifactTableSizes } from './artifact-table.js';
 export { MemoryStore, type MemoryStoreSizes } from './memory-store.js';
 export {
   DEFAULT_MAX_ENTRIES,

@@ -32,6 +32,7 @@ import {
   TokenState,
   type TokenStore,
 } from '@tokenstore/core';
+import { ArtifactTable, type ArtifactTableSizes } from './artifact-table.js';
 import { type MemoryStoreOptions, type ResolvedMemoryStoreOptions, resolveMemoryStoreOptions } from './options.js';
 import { frozenClient, frozenRow } from './row-copies.js';
 import { ScanOrder } from './scan-order.js';
@@ -47,6 +48,7 @@ export interface MemoryStoreSizes {
   refreshToken: TokenTableSizes;
   authorizationCode: TokenTableSizes;
   clients: number;
+  artifacts: ArtifactTableSizes;
 }
 
 /**
@@ -67,6 +69,8 @@ export class MemoryStore implements TokenStore {
   readonly backend = BACKEND;
   readonly capabilities: StoreCapabilities = { shared: false, nativeExpiry: true, timeGranularityMs: 1 };
   readonly options: Readonly<ResolvedMemoryStoreOptions>;
+  /** Provider artifacts (see `ArtifactStore`), in their own LRU with TTLs from their expiry. */
+  readonly artifacts: ArtifactTable;
 
   readonly #tables: Tables;
   /** Reuse key → key of the one ACTIVE exclusive access token for it. */
@@ -95,6 +99,7 @@ export class MemoryStore implements TokenStore {
       refreshToken: new TokenTable<StoredRefreshToken>(common),
       authorizationCode: new TokenTable<StoredAuthorizationCode>(common),
     };
+    this.artifacts = new ArtifactTable({ ...common, gate: this.#gate });
   }
 
   async insert<K extends TokenKind>(kind: K, row: StoredRowByKind[K]): Promise<InsertResult> {
@@ -248,6 +253,7 @@ export class MemoryStore implements TokenStore {
     this.#activeByReuseKey.clear();
     this.#clients.clear();
     this.#clientOrder.clear();
+    this.artifacts.clear();
   }
 
   /** Exact counts from the table itself: a walk over memory, no copy, no I/O. */
@@ -273,6 +279,7 @@ export class MemoryStore implements TokenStore {
       refreshToken: this.#tables.refreshToken.sizes(),
       authorizationCode: this.#tables.authorizationCode.sizes(),
       clients: this.#clients.size,
+      artifacts: this.artifacts.sizes(),
     };
   }
 

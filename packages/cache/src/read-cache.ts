@@ -1,4 +1,5 @@
 import {
+  type ArtifactStore,
   checkTokenKind,
   type InsertResult,
   isPurgeable,
@@ -96,6 +97,14 @@ export class ReadCache implements TokenStore {
       authorizationCode: this.#newCache(),
     };
     this.#clients = this.#newCache();
+  }
+
+  /**
+   * The inner store's artifact primitives, straight through: artifacts are never cached here, so a
+   * consumption or a revocation by grant is seen by the next read on any node.
+   */
+  get artifacts(): ArtifactStore | undefined {
+    return this.inner.artifacts;
   }
 
   /** The inner store's: the cache changes what is fast, not what is possible. */

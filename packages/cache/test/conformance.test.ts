@@ -6,14 +6,17 @@ import { scanAllRows } from './support.js';
 // to build (lru-cache preallocates its slots), which matters over ~2,500 tests.
 const maxEntries = 2_000;
 
+/** The provider artifacts the store holds, as inspected rows. */
+const artifactRows = (store: MemoryStore): Array<Record<string, unknown>> => [...store.artifacts.rows()].map((row) => ({ ...row }));
+
 runConformanceSuite({
   name: 'memory',
   createStore: ({ clock }) => new MemoryStore({ clock, maxEntries }),
-  inspect: scanAllRows,
+  inspect: async (store) => [...(await scanAllRows(store)), ...artifactRows(store)],
 });
 
 runConformanceSuite({
   name: 'memory+read-cache',
   createStore: ({ clock }) => new ReadCache(new MemoryStore({ clock, maxEntries }), { clock }),
-  inspect: (store) => scanAllRows(store.inner),
+  inspect: async (store) => [...(await scanAllRows(store.inner)), ...artifactRows(store.inner as MemoryStore)],
 });

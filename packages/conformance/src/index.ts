@@ -5,6 +5,7 @@ import { ConformanceContext } from './context.js';
 import { selectModes } from './modes.js';
 import type { ConformanceOptions } from './options.js';
 import { SecrecyRecorder } from './secrecy-recorder.js';
+import { artifactTests } from './suites/artifacts.js';
 import { badInputTests } from './suites/bad-input.js';
 import { clientTests } from './suites/clients.js';
 import { authorizationCodeTests } from './suites/codes.js';
@@ -32,6 +33,7 @@ export type { ConformanceCapabilities, ConformanceOptions, ProtectionModeCase, S
 export { accessTokenRow, authorizationCodeRow, clientRow, ROW_DEFAULTS, refreshTokenRow, scanAllRows, withRetention } from './rows.js';
 export { SecrecyRecorder } from './secrecy-recorder.js';
 export { findPlaintextsAtRest, snapshotRows } from './storage-search.js';
+export { PROVIDER_MODELS } from './suites/artifacts.js';
 
 const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
 
@@ -50,6 +52,7 @@ export const CONFORMANCE_TOPICS = {
   storePrimitives: storePrimitiveTests,
   storeInput: storeInputTests,
   counts: countTests,
+  artifacts: artifactTests,
   badInput: badInputTests,
   storage: storageInspectionTests,
   // Only in the first mode of a run (it decides itself); before secrecy, whose sweep then covers it.

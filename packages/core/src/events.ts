@@ -9,6 +9,8 @@ export type KindCounts = Record<TokenKind, number>;
 export interface PurgeRunEvent {
   /** Rows deleted per kind. */
   removed: KindCounts;
+  /** Artifacts deleted (only for stores with artifacts). */
+  artifacts?: number;
   /** Batches executed. */
   batches: number;
   durationMs: number;

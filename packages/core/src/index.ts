@@ -1,3 +1,6 @@
+export * from './artifacts/artifact-input.js';
+export * from './artifacts/artifact-service.js';
+export * from './artifacts/artifact-store.js';
 export * from './backend/network-errors.js';
 export * from './backend/split-statements.js';
 export * from './backend/store-input.js';

@@ -1,3 +1,4 @@
+import type { ArtifactStore } from './artifacts/artifact-store.js';
 import { MisconfigurationError } from './errors.js';
 import {
   type ProtectedKind,
@@ -206,6 +207,15 @@ export interface TokenStore {
    * `now` decides which ACTIVE rows are past their expiry. Callers without it scan.
    */
   count?(kind: TokenKind, now: number): Promise<TokenCount>;
+
+  // ---------------------------------------------------------------- artifacts (issue 14)
+
+  /**
+   * The store's artifact primitives (provider sessions, grants, interactions, … ; see
+   * {@link ArtifactStore}), purged by the same purger as tokens. Optional while backends adopt it;
+   * `ArtifactService` refuses a store without it at construction.
+   */
+  readonly artifacts?: ArtifactStore;
 
   // ---------------------------------------------------------------- retention (issue 10)
 

@@ -38,6 +38,8 @@ export type { ResolvedSqlStoreOptions, RetryOptions, SqlStoreOptions, SqlStoreSe
 export {
   ACTIVE_REUSE_INDEX,
   ALL_TABLES,
+  ARTIFACT_COLUMNS,
+  ARTIFACT_TABLE,
   AUDIT_TABLES,
   CLIENT_TABLE,
   LEASE_TABLE,

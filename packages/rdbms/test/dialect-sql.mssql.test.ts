@@ -12,7 +12,17 @@ import {
   parameterType,
 } from '../src/dialects/mssql/mssql-driver.js';
 import { mssqlPoolConfig } from '../src/dialects/mssql/mssql-url.js';
-import { ACTIVE_REUSE_INDEX, ALL_TABLES, AUDIT_TABLES, CLIENT_TABLE, LEASE_TABLE, parseDatabaseUrl, TOKEN_TABLES } from '../src/index.js';
+import {
+  ACTIVE_REUSE_INDEX,
+  ALL_TABLES,
+  ARTIFACT_COLUMNS,
+  ARTIFACT_TABLE,
+  AUDIT_TABLES,
+  CLIENT_TABLE,
+  LEASE_TABLE,
+  parseDatabaseUrl,
+  TOKEN_TABLES,
+} from '../src/index.js';
 import { CLIENT_COLUMNS, TOKEN_COLUMNS } from '../src/schema/tables.js';
 import {
   catalogStatements,
@@ -45,6 +55,7 @@ const schema = [
   ...schemaStatements('mssql', '002_audit.sql'),
   ...schemaStatements('mssql', '003_client_policy.sql'),
   ...schemaStatements('mssql', '004_count_index.sql'),
+  ...schemaStatements('mssql', '005_artifacts.sql'),
 ];
 
 /**
@@ -179,6 +190,15 @@ describe('SQL Server schema files', () => {
       expect([...tables.get(audit)!.keys()].sort()).toEqual([...TOKEN_COLUMNS[kind as keyof typeof TOKEN_COLUMNS], 'archived_at'].sort());
     }
     expect([...tables.get(CLIENT_TABLE)!.keys()]).toEqual(expect.arrayContaining([...CLIENT_COLUMNS, 'row_id']));
+    expect([...tables.get(ARTIFACT_TABLE)!.keys()]).toEqual([...ARTIFACT_COLUMNS]);
+  });
+
+  it('index the artifact lookups: grant, uid, user code and expiry', () => {
+    for (const suffix of ['grant', 'uid', 'user_code', 'expires_at'])
+      expect(
+        schema.some((statement) => statement.startsWith(`CREATE INDEX ${ARTIFACT_TABLE}_${suffix} ON ${ARTIFACT_TABLE} (`)),
+        suffix,
+      ).toBe(true);
   });
 
   it('index every lookup of every token table', () => {

@@ -9,7 +9,17 @@ import {
   toQueryResult,
 } from '../src/dialects/oracle/oracle-driver.js';
 import { oraclePoolAttributes } from '../src/dialects/oracle/oracle-url.js';
-import { ACTIVE_REUSE_INDEX, ALL_TABLES, AUDIT_TABLES, CLIENT_TABLE, LEASE_TABLE, parseDatabaseUrl, TOKEN_TABLES } from '../src/index.js';
+import {
+  ACTIVE_REUSE_INDEX,
+  ALL_TABLES,
+  ARTIFACT_COLUMNS,
+  ARTIFACT_TABLE,
+  AUDIT_TABLES,
+  CLIENT_TABLE,
+  LEASE_TABLE,
+  parseDatabaseUrl,
+  TOKEN_TABLES,
+} from '../src/index.js';
 import { CLIENT_COLUMNS, TOKEN_COLUMNS } from '../src/schema/tables.js';
 import {
   catalogStatements,
@@ -47,6 +57,7 @@ const schema = [
   ...schemaStatements('oracle', '002_audit.sql'),
   ...schemaStatements('oracle', '003_client_policy.sql'),
   ...schemaStatements('oracle', '004_count_index.sql'),
+  ...schemaStatements('oracle', '005_artifacts.sql'),
 ];
 
 /** V$RESERVED_WORDS with RESERVED = 'Y' (plus common traps): none may name a table or column. */
@@ -226,6 +237,15 @@ describe('Oracle schema files', () => {
       expect([...tables.get(AUDIT_TABLES[kind as keyof typeof AUDIT_TABLES])!.keys()].sort()).toEqual([...columns, 'archived_at'].sort());
     }
     expect([...tables.get(CLIENT_TABLE)!.keys()]).toEqual(expect.arrayContaining([...CLIENT_COLUMNS, 'row_id']));
+    expect([...tables.get(ARTIFACT_TABLE)!.keys()]).toEqual([...ARTIFACT_COLUMNS]);
+  });
+
+  it('index the artifact lookups: grant, uid, user code and expiry', () => {
+    for (const suffix of ['grant', 'uid', 'user_code', 'expires_at'])
+      expect(
+        schema.some((statement) => statement.startsWith(`CREATE INDEX ${ARTIFACT_TABLE}_${suffix} ON ${ARTIFACT_TABLE} (`)),
+        suffix,
+      ).toBe(true);
   });
 
   it('name nothing with an Oracle reserved word, and no name longer than 128 bytes', () => {

@@ -25,6 +25,10 @@ export class EncryptProtector implements SchemeAwareProtector {
     return { key, value: this.#cipher.seal(value, key) };
   }
 
+  seal(value: string, key: string): string {
+    return this.#cipher.seal(value, key);
+  }
+
   lookupKeys(value: string): string[] {
     return this.#peppers.schemes.map((scheme) => scheme.derive(value));
   }

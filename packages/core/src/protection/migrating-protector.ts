@@ -25,6 +25,12 @@ export class MigratingProtector implements SchemeAwareProtector {
     return this.primary.protect(value);
   }
 
+  seal(value: string, key: string): string {
+    if (!this.primary.seal)
+      throw new TokenStoreError(ErrorCode.Misconfiguration, `protection mode "${this.primary.mode}" does not seal values`);
+    return this.primary.seal(value, key);
+  }
+
   lookupKeys(value: string): string[] {
     const keys = this.primary.lookupKeys(value);
     for (const fallback of this.fallbacks) for (const key of fallback.lookupKeys(value)) if (!keys.includes(key)) keys.push(key);

@@ -32,6 +32,11 @@ export interface Protector {
   reveal(stored: ProtectedValue): string;
   /** True when `stored` is already in the primary form (nothing for rewrap to do). */
   isCurrent(stored: ProtectedValue): boolean;
+  /**
+   * `encrypt` mode only: `value` sealed and bound to the lookup key `key`, so that
+   * `reveal({ key, value: sealed })` opens it (artifact payloads are kept this way).
+   */
+  seal?(value: string, key: string): string;
 }
 
 /**

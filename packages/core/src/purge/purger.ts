@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { isTokenStoreError } from '../errors.js';
 import type { KindCounts, PurgeRunEvent, TokenStoreEventEmitter } from '../events.js';
 import type { PurgeOptions, RetentionOptions } from '../service/options.js';
-import type { TokenStore } from '../store.js';
+import type { PurgeCriteria, TokenStore } from '../store.js';
 import { TOKEN_KINDS } from '../types.js';
 
 export interface PurgerOptions {
@@ -112,13 +112,57 @@ export class Purger {
     this.#timer = timer;
   }
 
+  /**
+   * Purge batches of one kind until one comes back short, the time budget runs out or `stop()` is
+   * called (then `state.backlog`), counting each batch's rows with `count` as it goes (a failing batch
+   * keeps the counts so far).
+   */
+  async #drain(
+    deadline: number,
+    state: { batches: number; backlog: boolean },
+    purgeBatch: (criteria: PurgeCriteria) => Promise<number>,
+    count: (deleted: number) => void,
+  ): Promise<void> {
+    for (;;) {
+      if (this.#stopping || performance.now() >= deadline) {
+        state.backlog = true;
+        return;
+      }
+      if (state.batches > 0 && (this.#purge.pauseMs ?? 0) > 0) {
+        // Between batches, never before the first: the database serves foreground traffic meanwhile.
+        await this.#pause(this.#purge.pauseMs ?? 0, this.#pauseAbort.signal).catch(() => undefined);
+        if (this.#stopping || performance.now() >= deadline) {
+          state.backlog = true;
+          return;
+        }
+      }
+      const now = this.#clock.now();
+      const batch = await purgeBatch({
+        now,
+        expiredBefore: now - this.#retention.expiredSeconds * 1000,
+        inactiveBefore: now - this.#retention.inactiveSeconds * 1000,
+        limit: this.#purge.batchSize,
+      });
+      state.batches++;
+      count(batch);
+      if (batch < this.#purge.batchSize) return;
+    }
+  }
+
   async #run(): Promise<PurgeRunEvent> {
     const started = performance.now();
     const removed: KindCounts = { accessToken: 0, refreshToken: 0, authorizationCode: 0 };
-    let batches = 0;
-    let backlog = false;
+    const state = { batches: 0, backlog: false };
+    const extraCounts: Pick<PurgeRunEvent, 'artifacts'> = {};
     const finish = (extra: Partial<PurgeRunEvent> = {}): PurgeRunEvent => {
-      const event: PurgeRunEvent = { removed, batches, durationMs: performance.now() - started, backlog, ...extra };
+      const event: PurgeRunEvent = {
+        removed,
+        batches: state.batches,
+        durationMs: performance.now() - started,
+        backlog: state.backlog,
+        ...extraCounts,
+        ...extra,
+      };
       try {
         this.#events.emit('purge', event);
       } catch (error) {
@@ -135,31 +179,29 @@ export class Purger {
       if (!(await this.#store.acquirePurgeLease(this.#owner, this.#clock.now(), leaseMs))) return finish({ skipped: 'lease-held' });
       const deadline = started + this.#purge.timeBudgetMs;
       for (const kind of TOKEN_KINDS) {
-        for (;;) {
-          if (this.#stopping || performance.now() >= deadline) {
-            backlog = true;
-            break;
-          }
-          if (batches > 0 && (this.#purge.pauseMs ?? 0) > 0) {
-            // Between batches, never before the first: the database serves foreground traffic meanwhile.
-            await this.#pause(this.#purge.pauseMs ?? 0, this.#pauseAbort.signal).catch(() => undefined);
-            if (this.#stopping || performance.now() >= deadline) {
-              backlog = true;
-              break;
-            }
-          }
-          const now = this.#clock.now();
-          const deleted = await this.#store.purge(kind, {
-            now,
-            expiredBefore: now - this.#retention.expiredSeconds * 1000,
-            inactiveBefore: now - this.#retention.inactiveSeconds * 1000,
-            limit: this.#purge.batchSize,
-          });
-          batches++;
-          removed[kind] += deleted;
-          if (deleted < this.#purge.batchSize) break;
-        }
-        if (backlog) break;
+        await this.#drain(
+          deadline,
+          state,
+          (criteria) => this.#store.purge(kind, criteria),
+          (n) => {
+            removed[kind] += n;
+          },
+        );
+        if (state.backlog) break;
+      }
+      // Provider artifacts (issue 14): same lease, same budget, after the tokens.
+      const artifacts = this.#store.artifacts;
+      if (artifacts) {
+        extraCounts.artifacts = 0;
+        if (!state.backlog)
+          await this.#drain(
+            deadline,
+            state,
+            (criteria) => artifacts.purgeArtifacts(criteria),
+            (n) => {
+              extraCounts.artifacts = (extraCounts.artifacts ?? 0) + n;
+            },
+          );
       }
       return finish();
     } catch (error) {

@@ -1,3 +1,4 @@
+import { ArtifactService } from '../artifacts/artifact-service.js';
 import { type Clock, systemClock } from '../clock.js';
 import { MisconfigurationError } from '../errors.js';
 import { TokenStoreEventEmitter } from '../events.js';
@@ -53,6 +54,7 @@ export class TokenService {
   readonly #refreshRotation: RefreshRotation;
   readonly #revocation: Revocation;
   readonly #clients: Clients;
+  #artifacts: ArtifactService | undefined;
 
   constructor(options: TokenServiceOptions) {
     if (options === null || typeof options !== 'object') throw new MisconfigurationError('options', 'must be an object');
@@ -251,6 +253,17 @@ export class TokenService {
   /** Replaces a client's secret; optionally (`revokeTokens: true`) revokes all its tokens. Returns the new secret. */
   regenerateClientSecret(consumerKey: string, options: { revokeTokens?: boolean; consumerSecret?: string } = {}): Promise<string> {
     return this.#clients.regenerateClientSecret(consumerKey, options);
+  }
+
+  // ---------------------------------------------------------------- provider artifacts (issue 14)
+
+  /**
+   * Provider artifacts (oidc-provider's models) on this service's store, protector and clock, purged
+   * by this service's purger. Throws `MISCONFIGURATION` when the store does not store artifacts.
+   */
+  get artifacts(): ArtifactService {
+    this.#artifacts ??= new ArtifactService({ store: this.store, protector: this.protector, clock: this.clock });
+    return this.#artifacts;
   }
 
   // ---------------------------------------------------------------- purge & lifecycle

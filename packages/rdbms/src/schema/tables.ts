@@ -86,4 +86,27 @@ export const CLIENT_COLUMNS: readonly string[] = [
 export const ROW_ID_COLUMN = 'row_id';
 
 /** Every table the schema files create, for tests and tooling that must visit all of them. */
-export const ALL_TABLES: readonly string[] = [...Object.values(TOKEN_TABLES), CLIENT_TABLE, LEASE_TABLE, ...Object.values(AUDIT_TABLES)];
+/** Provider artifacts (issue 14, `sql/<dialect>/005_artifacts.sql`): every oidc-provider model, keyed by (model, artifact_key). */
+export const ARTIFACT_TABLE = 'tokenstore_artifact';
+/** The columns of {@link ARTIFACT_TABLE}, in the order of `StoredArtifact`. */
+export const ARTIFACT_COLUMNS: readonly string[] = [
+  'model',
+  'artifact_key',
+  'artifact_value',
+  'payload',
+  'is_sealed',
+  'grant_id',
+  'uid_key',
+  'user_code_key',
+  'expires_at',
+  'consumed_at',
+  'updated_at',
+];
+
+export const ALL_TABLES: readonly string[] = [
+  ...Object.values(TOKEN_TABLES),
+  CLIENT_TABLE,
+  LEASE_TABLE,
+  ...Object.values(AUDIT_TABLES),
+  ARTIFACT_TABLE,
+];
