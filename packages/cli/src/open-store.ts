@@ -25,7 +25,7 @@ export interface OpenStoreOptions {
  * `BACKEND_UNAVAILABLE`.
  */
 export async function openStore(settings: StoreSettings, options: OpenStoreOptions = {}): Promise<TokenStore> {
-  const store = await openBackend(settings.backend, settings, options);
+  const store = await openBackend(settings.backend, options);
   if (!settings.readCache || settings.backend.kind === 'memory') return store;
   return new ReadCache(store, {
     ttlMs: settings.readCache.ttlMs,
@@ -34,8 +34,7 @@ export async function openStore(settings: StoreSettings, options: OpenStoreOptio
   });
 }
 
-async function openBackend(backend: BackendConfig, settings: StoreSettings, options: OpenStoreOptions): Promise<TokenStore> {
-  const retention = settings.service.retention ?? {};
+async function openBackend(backend: BackendConfig, options: OpenStoreOptions): Promise<TokenStore> {
   switch (backend.kind) {
     case 'memory':
       // The service hands its retention to the store when it is constructed (TokenStore.useRetention).
