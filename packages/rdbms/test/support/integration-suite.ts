@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,20 +58,24 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
   });
 
   describe(`${backend}: migrations`, () => {
+    // The files shipped in sql/<dialect>/, numbered 001, 002, … without a gap (the runner applies what is there).
+    const shipped = readdirSync(join(defaultMigrationsDirectory(), backend))
+      .filter((name) => /^\d{3}_[a-z0-9_]+\.sql$/.test(name))
+      .sort();
+    const latest = shipped.length;
+    const nextFile = (suffix: string) => `${String(latest + 1).padStart(3, '0')}_${suffix}.sql`;
+
+    it('ships the schema files numbered without a gap, from the tokens table on', () => {
+      expect(shipped.slice(0, 4)).toEqual(['001_tokens.sql', '002_audit.sql', '003_client_policy.sql', '004_count_index.sql']);
+      expect(shipped.map((name) => Number(name.slice(0, 3)))).toEqual(shipped.map((_, i) => i + 1));
+    });
+
     it('applies every schema file in order, records each version, and creates every table', async () => {
       const database = await open('tokenstore_migrate_fresh', { migrate: false });
       const store = await database.createStore();
-      expect(await store.migrate()).toEqual({
-        applied: ['001_tokens.sql', '002_audit.sql', '003_client_policy.sql', '004_count_index.sql'],
-        version: 4,
-      });
+      expect(await store.migrate()).toEqual({ applied: shipped, version: latest });
       const versions = await database.query(`SELECT version, name FROM ${SCHEMA_VERSION_TABLE} ORDER BY version`);
-      expect(versions.map((row) => [Number(row.version), row.name])).toEqual([
-        [1, '001_tokens.sql'],
-        [2, '002_audit.sql'],
-        [3, '003_client_policy.sql'],
-        [4, '004_count_index.sql'],
-      ]);
+      expect(versions.map((row) => [Number(row.version), row.name])).toEqual(shipped.map((name, i) => [i + 1, name]));
       for (const table of ALL_TABLES) expect(await database.count(table)).toBe(0);
     });
 
@@ -87,8 +91,8 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
     it('does nothing when run a second time', async () => {
       const database = await open('tokenstore_migrate_twice');
       const store = await database.createStore();
-      expect(await store.migrate()).toEqual({ applied: [], version: 4 });
-      expect(await database.count(SCHEMA_VERSION_TABLE)).toBe(4);
+      expect(await store.migrate()).toEqual({ applied: [], version: latest });
+      expect(await database.count(SCHEMA_VERSION_TABLE)).toBe(latest);
     });
 
     it('applies the files exactly once when two processes start at the same time', async () => {
@@ -96,12 +100,9 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
       const first = await open(name, { migrate: false });
       const second = await connect(name);
       const [a, b] = await Promise.all([(await first.createStore()).migrate(), (await second.createStore()).migrate()]);
-      expect([a.applied, b.applied].sort((x, y) => y.length - x.length)).toEqual([
-        ['001_tokens.sql', '002_audit.sql', '003_client_policy.sql', '004_count_index.sql'],
-        [],
-      ]);
-      expect([a.version, b.version]).toEqual([4, 4]);
-      expect(await first.count(SCHEMA_VERSION_TABLE)).toBe(4);
+      expect([a.applied, b.applied].sort((x, y) => y.length - x.length)).toEqual([shipped, []]);
+      expect([a.version, b.version]).toEqual([latest, latest]);
+      expect(await first.count(SCHEMA_VERSION_TABLE)).toBe(latest);
     });
 
     describe('from a folder of its own', () => {
@@ -115,9 +116,9 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
       it('applies a file added later, and refuses to go on once an applied file was edited', async () => {
         const database = await open('tokenstore_migrate_folder', { migrate: false });
         const store = await database.createStore({ migrationsDirectory: directory });
-        expect((await store.migrate()).version).toBe(4);
-        writeFileSync(join(directory, backend, '005_extra.sql'), 'CREATE TABLE tokenstore_extra (x INT);\n');
-        expect(await store.migrate()).toEqual({ applied: ['005_extra.sql'], version: 5 });
+        expect((await store.migrate()).version).toBe(latest);
+        writeFileSync(join(directory, backend, nextFile('extra')), 'CREATE TABLE tokenstore_extra (x INT);\n');
+        expect(await store.migrate()).toEqual({ applied: [nextFile('extra')], version: latest + 1 });
         await appendFile(join(directory, backend, '001_tokens.sql'), '\n-- edited after it was applied\n');
         const error = await caught(store.migrate());
         expect(error.code).toBe(ErrorCode.Misconfiguration);
@@ -128,13 +129,16 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
         const database = await open('tokenstore_migrate_failure', { migrate: false });
         const folder = mkdtempSync(join(tmpdir(), 'tokenstore-migrations-failing-'));
         cpSync(join(defaultMigrationsDirectory(), backend), join(folder, backend), { recursive: true });
-        writeFileSync(join(folder, backend, '005_broken.sql'), 'CREATE TABLE tokenstore_half (x INT);\nCREATE TABLE broken syntax here;\n');
+        writeFileSync(
+          join(folder, backend, nextFile('broken')),
+          'CREATE TABLE tokenstore_half (x INT);\nCREATE TABLE broken syntax here;\n',
+        );
         try {
           const store = await database.createStore({ migrationsDirectory: folder });
           const error = await caught(store.migrate());
           expect(error.code).toBe(ErrorCode.BackendError);
-          expect(error.message).toContain('005_broken.sql');
-          expect(await database.count(SCHEMA_VERSION_TABLE)).toBe(4);
+          expect(error.message).toContain(nextFile('broken'));
+          expect(await database.count(SCHEMA_VERSION_TABLE)).toBe(latest);
           const half = await database.query('SELECT COUNT(*) AS n FROM tokenstore_half').then(
             () => 'exists',
             () => 'absent',
