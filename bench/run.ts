@@ -1,9 +1,12 @@
 /**
  * `npm run bench`: every benchmark in one run. Backends that need a server run when their URL is set
  * (TOKENSTORE_TEST_POSTGRES_URL, TOKENSTORE_TEST_MYSQL_URL, TOKENSTORE_TEST_CASSANDRA_URL); otherwise
- * one line says why they were skipped. Select with BENCH=cache,protection,observability,rdbms,cassandra.
+ * one line says why they were skipped. Select with BENCH=cache,protection,observability,rdbms,cassandra,read-cache,http,keyv,memory; the
+ * 5-minute `soak` runs only by name (BENCH=soak).
  */
-const selected = new Set((process.env.BENCH ?? 'cache,protection,observability,rdbms,cassandra').split(',').map((s) => s.trim()));
+const selected = new Set(
+  (process.env.BENCH ?? 'cache,protection,observability,rdbms,cassandra,read-cache,http,keyv,memory').split(',').map((s) => s.trim()),
+);
 
 interface Bench {
   name: string;
@@ -18,6 +21,11 @@ const benches: Bench[] = [
   { name: 'observability', module: './observability.js', run: 'benchObservability' },
   { name: 'rdbms', module: './rdbms.js', run: 'benchRdbms', needs: ['TOKENSTORE_TEST_POSTGRES_URL', 'TOKENSTORE_TEST_MYSQL_URL'] },
   { name: 'cassandra', module: './cassandra.js', run: 'benchCassandra', needs: ['TOKENSTORE_TEST_CASSANDRA_URL'] },
+  { name: 'read-cache', module: './read-cache.js', run: 'benchReadCache', needs: ['TOKENSTORE_TEST_POSTGRES_URL'] },
+  { name: 'http', module: './http.js', run: 'benchHttp' },
+  { name: 'keyv', module: './keyv.js', run: 'benchKeyv', needs: ['TOKENSTORE_TEST_POSTGRES_URL'] },
+  { name: 'memory', module: './memory.js', run: 'benchMemory' },
+  { name: 'soak', module: './soak.js', run: 'benchSoak' },
 ];
 
 let failed = false;
