@@ -10,12 +10,12 @@
  * In one process the load generator would compete with the server for its single event loop; in two
  * they still share this machine's cores (as a real client on the same host would), which is why each
  * figure is a share of a ceiling measured the same way: all servers are started first, then each
- * round runs every target in turn (order rotated), and a share is the median of the per-round
- * ratios. `server cpu µs/req` is the server process's own CPU per request (from /proc).
+ * round measures every target right beside a ceiling run of its own (order swapped every round),
+ * and a share is the median of those paired ratios. `server cpu µs/req` is the server process's own CPU per request (from /proc).
  *
  *   node --import tsx bench/http.ts
  *
- * Env: BENCH_HTTP_DURATION_S=3 BENCH_HTTP_ROUNDS=3 BENCH_HTTP_CONNECTIONS=32 BENCH_HTTP_TARGETS=ceiling,memory,postgres,postgres+cache
+ * Env: BENCH_HTTP_DURATION_S=2 BENCH_HTTP_ROUNDS=5 BENCH_HTTP_CONNECTIONS=32 BENCH_HTTP_TARGETS=ceiling,memory,postgres,postgres+cache
  * BENCH_HTTP_ENDPOINTS=introspect,token BENCH_HTTP_PROFILE=<dir> (every server child runs with
  * `node --cpu-prof --cpu-prof-dir=<dir>`). The PostgreSQL targets need TOKENSTORE_TEST_POSTGRES_URL and
  * use the schema `tokenstore_bench_http`.
@@ -129,8 +129,8 @@ export async function runAutocannon(options: autocannon.Options): Promise<autoca
 }
 
 export async function benchHttp(): Promise<HttpFigure[]> {
-  const duration = Number(process.env.BENCH_HTTP_DURATION_S ?? 3);
-  const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
+  const duration = Number(process.env.BENCH_HTTP_DURATION_S ?? 2);
+  const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 5);
   const connections = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 32);
   const profileDir = process.env.BENCH_HTTP_PROFILE;
   const endpoints = (process.env.BENCH_HTTP_ENDPOINTS ?? 'introspect,token').split(',') as HttpEndpoint[];
@@ -140,7 +140,7 @@ export async function benchHttp(): Promise<HttpFigure[]> {
     targets = targets.filter((t) => !t.startsWith('postgres'));
   }
   console.log(
-    `[bench:http] ${connections} connections; per endpoint ${rounds} rounds, each target ${duration} s per round (order rotated) after a 1 s warm-up; servers in child processes, all started first (an idle one costs nothing)`,
+    `[bench:http] ${connections} connections; per endpoint ${rounds} rounds, each target ${duration} s beside a ${duration} s ceiling run (order swapped each round) after a 1 s warm-up; servers in child processes, all started first (an idle one costs nothing)`,
   );
   const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const servers = new Map<HttpTarget, ServerChild>();
@@ -151,24 +151,39 @@ export async function benchHttp(): Promise<HttpFigure[]> {
     for (const endpoint of endpoints) {
       const runs = new Map<HttpTarget, HttpFigure[]>(targets.map((t) => [t, []]));
       for (const target of targets) await runAutocannon({ ...loadFor(servers.get(target)!, endpoint), connections, duration: 1 });
+      const measureOnce = async (target: HttpTarget): Promise<HttpFigure> => {
+        const server = servers.get(target)!;
+        const cpuBefore = processCpuMicros(server.child.pid!);
+        const result = await runAutocannon({ ...loadFor(server, endpoint), connections, duration });
+        const cpu = processCpuMicros(server.child.pid!) - cpuBefore;
+        const figure: HttpFigure = {
+          target,
+          endpoint,
+          requestsPerSec: result.requests.average,
+          p50Ms: result.latency.p50,
+          p99Ms: result.latency.p99,
+          failures: result.non2xx + result.errors + result.timeouts,
+          serverCpuMicrosPerRequest: cpu / Math.max(1, result.requests.total),
+        };
+        figures.push(figure);
+        return figure;
+      };
+      // Each target is measured right next to a ceiling run of its own (order swapped every round), so
+      // the two sides of one ratio see the same machine; the share is the median of those ratios.
+      const pairs = new Map<HttpTarget, Array<{ mine: HttpFigure; ceiling: HttpFigure }>>(targets.map((t) => [t, []]));
       for (let round = 0; round < rounds; round++) {
-        // Rotated order, so a change in the machine's load does not always fall on the same target.
-        for (const target of [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)]) {
-          const server = servers.get(target)!;
-          const cpuBefore = processCpuMicros(server.child.pid!);
-          const result = await runAutocannon({ ...loadFor(server, endpoint), connections, duration });
-          const cpu = processCpuMicros(server.child.pid!) - cpuBefore;
-          const figure: HttpFigure = {
-            target,
-            endpoint,
-            requestsPerSec: result.requests.average,
-            p50Ms: result.latency.p50,
-            p99Ms: result.latency.p99,
-            failures: result.non2xx + result.errors + result.timeouts,
-            serverCpuMicrosPerRequest: cpu / Math.max(1, result.requests.total),
-          };
-          runs.get(target)!.push(figure);
-          figures.push(figure);
+        for (const target of targets) {
+          if (target === 'ceiling' || !targets.includes('ceiling')) {
+            if (!targets.includes('ceiling')) runs.get(target)!.push(await measureOnce(target));
+            continue;
+          }
+          const first = round % 2 === 0 ? 'ceiling' : target;
+          const a = await measureOnce(first);
+          const b = await measureOnce(first === 'ceiling' ? target : 'ceiling');
+          const [ceilingRun, mine] = first === 'ceiling' ? [a, b] : [b, a];
+          runs.get('ceiling')!.push(ceilingRun);
+          runs.get(target)!.push(mine);
+          pairs.get(target)!.push({ mine, ceiling: ceilingRun });
         }
       }
       const ceiling = runs.get('ceiling');
@@ -202,7 +217,7 @@ export async function benchHttp(): Promise<HttpFigure[]> {
   } finally {
     for (const server of servers.values()) await server.stop();
   }
-  console.log('medians over the rounds; shares are medians of the per-round ratios');
+  console.log('medians over the rounds; shares are medians of the paired ratios (target / the ceiling run beside it)');
   console.table(rows);
   return figures;
 }

@@ -59,7 +59,7 @@ export class KeyvTokenStore {
   /** Read, then write back REVOKED: two round trips, and nothing stops a concurrent writer in between. */
   async revoke(token: string): Promise<boolean> {
     const record = (await this.keyv.get(`token:${token}`)) as KeyvTokenRecord | undefined;
-    if (!record || record.state !== 'ACTIVE') return false;
+    if (record?.state !== 'ACTIVE') return false;
     await this.keyv.set(`token:${token}`, { ...record, state: 'REVOKED' }, Math.max(1, record.expiresAt - Date.now()));
     return true;
   }

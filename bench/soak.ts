@@ -3,7 +3,9 @@
  * BENCH_SOAK_SECONDS (300), issuing and introspecting through HTTP at full speed (autocannon, 32
  * connections; each connection issues a token with client_credentials, then introspects it), with the
  * server's RSS (from /proc) and V8 heap sampled every 10 s. Passes when the RSS at the end is within
- * 10% of its value at minute 1. Not part of the default `npm run bench`: run it by name,
+ * 10% of its value at minute 1. BENCH_SOAK_SIZES=1 prints the store's structure sizes with each sample;
+ * BENCH_SOAK_GC=1 runs a full GC before each sample (the live heap); BENCH_SOAK_NODE_FLAGS passes
+ * flags to the server's node. Not part of the default `npm run bench`: run it by name,
  * `BENCH=soak npm run bench` or `node --import tsx bench/soak.ts`.
  */
 import { readFileSync } from 'node:fs';
@@ -32,8 +34,10 @@ export async function benchSoak(): Promise<{ samples: Sample[]; flat: boolean }>
   const sampleMs = 10_000;
   process.env.BENCH_REPORT_MEMORY_MS = String(sampleMs);
   // BENCH_SOAK_GC=1: a full GC before each sample (node --expose-gc), so the sample shows the live heap.
+  // BENCH_SOAK_NODE_FLAGS: extra flags for the server's node, e.g. `--max-old-space-size=256`.
   const gcFlags = process.env.BENCH_SOAK_GC === '1' ? ['--expose-gc'] : [];
-  const server = await startServerChild('memory', { tokens: 1, nodeFlags: gcFlags });
+  const extraFlags = (process.env.BENCH_SOAK_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  const server = await startServerChild('memory', { tokens: 1, nodeFlags: [...gcFlags, ...extraFlags] });
   delete process.env.BENCH_REPORT_MEMORY_MS;
   const pid = server.child.pid!;
   const started = performance.now();
