@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: every benchmark in one run. Backends that need a server run when their URL is set
  * (TOKENSTORE_TEST_POSTGRES_URL, TOKENSTORE_TEST_MYSQL_URL, TOKENSTORE_TEST_CASSANDRA_URL); otherwise
- * one line says why they were skipped. Select with BENCH=cache,protection,observability,rdbms,cassandra,cassandra-cluster.
+ * one line says why they were skipped. Select with
+ * BENCH=cache,protection,observability,rdbms,cassandra,cassandra-cluster,read-cache,http,keyv,memory; the 5-minute
+ * `soak` runs only by name (BENCH=soak).
  */
 const selected = new Set(
-  (process.env.BENCH ?? 'cache,protection,observability,rdbms,cassandra,cassandra-cluster').split(',').map((s) => s.trim()),
+  (process.env.BENCH ?? 'cache,protection,observability,rdbms,cassandra,cassandra-cluster,read-cache,http,keyv,memory')
+    .split(',')
+    .map((s) => s.trim()),
 );
 
 interface Bench {
@@ -26,6 +30,11 @@ const benches: Bench[] = [
     run: 'benchCassandraCluster',
     needs: ['TOKENSTORE_TEST_CASSANDRA_CLUSTER_URL'],
   },
+  { name: 'read-cache', module: './read-cache.js', run: 'benchReadCache', needs: ['TOKENSTORE_TEST_POSTGRES_URL'] },
+  { name: 'http', module: './http.js', run: 'benchHttp' },
+  { name: 'keyv', module: './keyv.js', run: 'benchKeyv', needs: ['TOKENSTORE_TEST_POSTGRES_URL'] },
+  { name: 'memory', module: './memory.js', run: 'benchMemory' },
+  { name: 'soak', module: './soak.js', run: 'benchSoak' },
 ];
 
 let failed = false;

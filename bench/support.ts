@@ -60,3 +60,37 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
   console.log(`\n${title}`);
   console.table(rows);
 }
+
+/** Rounds of A then B (order swapped each round); medians of each side and of the per-round ratio A/B. */
+export async function interleaved(rounds: number, durationMs: number, concurrency: number, a: () => unknown, b: () => unknown) {
+  await closedLoop(Math.min(1000, durationMs), concurrency, a);
+  await closedLoop(Math.min(1000, durationMs), concurrency, b);
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      as.push(await closedLoop(durationMs, concurrency, a));
+      bs.push(await closedLoop(durationMs, concurrency, b));
+    } else {
+      bs.push(await closedLoop(durationMs, concurrency, b));
+      as.push(await closedLoop(durationMs, concurrency, a));
+    }
+  }
+  return { a: median(as), b: median(bs), ratio: median(as.map((value, round) => value / bs[round]!)) };
+}
+
+/** `concurrency` closed loops for `durationMs`; returns operations per second. The clock is read every 16 operations. */
+export async function closedLoop(durationMs: number, concurrency: number, operation: () => unknown): Promise<number> {
+  const started = performance.now();
+  const deadline = started + durationMs;
+  let ops = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        for (let k = 0; k < 16; k++) await operation();
+        ops += 16;
+      }
+    }),
+  );
+  return ops / ((performance.now() - started) / 1000);
+}
