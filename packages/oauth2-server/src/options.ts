@@ -121,7 +121,7 @@ export function resolveModelOptions(options: TokenStoreModelOptions): ResolvedMo
   const unknown = Object.keys(options).find((key) => !KNOWN_OPTIONS.includes(key));
   if (unknown !== undefined) throw new MisconfigurationError(unknown, `is not an option; known: ${KNOWN_OPTIONS.join(', ')}`);
   const service = options.service;
-  if (!service || typeof service.issueAccessToken !== 'function' || typeof service.verifyClientSecret !== 'function')
+  if (!service || typeof service.issueAccessToken !== 'function' || typeof service.authenticateClient !== 'function')
     throw new MisconfigurationError('service', 'must be a TokenService (new TokenService({ store }))');
   if (options.authenticateUser !== undefined && typeof options.authenticateUser !== 'function')
     throw new MisconfigurationError('authenticateUser', 'must be a function (username, password, client) => user id or null');

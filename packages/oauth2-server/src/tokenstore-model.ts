@@ -1,5 +1,6 @@
 import type OAuth2Server from '@node-oauth/oauth2-server';
 import {
+  type ClientInfo,
   type IssuedTokens,
   isDeviceScope,
   isScopeAllowed,
@@ -72,12 +73,15 @@ export class TokenStoreModel
   async getClient(clientId: string, clientSecret: string | null | undefined): Promise<Client | false> {
     return this.#translate(async () => {
       if (typeof clientId !== 'string' || clientId.length === 0) return false;
+      let info: ClientInfo | null;
       if (typeof clientSecret === 'string' && clientSecret.length > 0) {
-        if (!(await this.#verifySecret(clientId, clientSecret))) return false;
+        // The secret check and the client in one store read.
+        info = await this.#authenticate(clientId, clientSecret);
       } else if (clientSecret !== null && !this.options.allowPublicClients) {
         return false;
+      } else {
+        info = await this.#clientInfo(clientId);
       }
-      const info = await this.#clientInfo(clientId);
       if (!info) return false;
       return {
         id: info.consumerKey,
@@ -90,8 +94,8 @@ export class TokenStoreModel
     });
   }
 
-  #verifySecret(clientId: string, secret: string): Promise<boolean> {
-    return unlessInvalidInput(this.service.verifyClientSecret(clientId, secret), false);
+  #authenticate(clientId: string, secret: string): Promise<ClientInfo | null> {
+    return unlessInvalidInput(this.service.authenticateClient(clientId, secret), null);
   }
 
   #clientInfo(clientId: string) {

@@ -85,6 +85,17 @@ export function clientTests(ctx: ConformanceContext): void {
       expect(await ctx.service.verifyClientSecret('no-such-client', ctx.client.consumerSecret)).toBe(false);
     });
 
+    it('authenticates a client in one call: its record for the right secret, null for a wrong one or an unknown client', async () => {
+      const { consumerKey, consumerSecret } = ctx.client;
+      expect(await ctx.service.authenticateClient(consumerKey, consumerSecret)).toEqual(await ctx.service.getClient(consumerKey));
+      expect(await ctx.service.authenticateClient(consumerKey, `${consumerSecret}x`)).toBeNull();
+      expect(await ctx.service.authenticateClient('no-such-client', consumerSecret)).toBeNull();
+      await expectTokenStoreError(ctx.service.authenticateClient(consumerKey, ''), ErrorCode.InvalidInput);
+      const secret = await ctx.service.regenerateClientSecret(consumerKey);
+      expect(await ctx.service.authenticateClient(consumerKey, consumerSecret), 'the old secret').toBeNull();
+      expect((await ctx.service.authenticateClient(consumerKey, secret))?.consumerKey).toBe(consumerKey);
+    });
+
     it("regenerates a secret: the old one stops verifying, the client's tokens survive unless asked otherwise", async () => {
       const token = await ctx.service.issueAccessToken({ consumerKey: ctx.client.consumerKey });
       const secret = await ctx.service.regenerateClientSecret(ctx.client.consumerKey);

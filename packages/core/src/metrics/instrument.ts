@@ -43,6 +43,7 @@ const WRAPPED = [
   'revokeTokensOfClient',
   'revokeGrant',
   'verifyClientSecret',
+  'authenticateClient',
 ] as const;
 type Wrapped = (typeof WRAPPED)[number];
 
@@ -217,6 +218,7 @@ export function instrumentTokenService(service: TokenService, options: TokenServ
   wrap('revokeGrant', bulk);
   // Wrapped only so that a backend failing a secret check is counted.
   wrap('verifyClientSecret', () => undefined);
+  wrap('authenticateClient', () => undefined);
 
   function outcome(error: unknown): string {
     return error === undefined ? 'success' : outcomeOf(error);

@@ -80,6 +80,17 @@ export class Clients {
   }
 
   async verifyClientSecret(consumerKey: string, secret: string): Promise<boolean> {
+    const { row, match } = await this.#checkSecret(consumerKey, secret);
+    return row !== null && match;
+  }
+
+  /** {@link verifyClientSecret} and {@link getClient} in one store read: the client when the secret matches, else `null`. */
+  async authenticateClient(consumerKey: string, secret: string): Promise<ClientInfo | null> {
+    const { row, match } = await this.#checkSecret(consumerKey, secret);
+    return row !== null && match ? toClientInfo(row) : null;
+  }
+
+  async #checkSecret(consumerKey: string, secret: string): Promise<{ row: StoredClient | null; match: boolean }> {
     const key = validateIdentifier('consumerKey', consumerKey);
     if (typeof secret !== 'string' || secret.length === 0) throw new InvalidInputError('consumerSecret', 'must be a non-empty string');
     const row = await this.#context.store.getClient(key);
@@ -92,7 +103,7 @@ export class Clients {
         this.#context.events.emit('protection:fallback', { kind: 'client', index, scheme: schemeOf(candidate) });
       match = match || equal;
     }
-    return row !== null && match;
+    return { row, match };
   }
 
   async regenerateClientSecret(consumerKey: string, options: { revokeTokens?: boolean; consumerSecret?: string }): Promise<string> {

@@ -250,6 +250,15 @@ export class TokenService {
     return this.#clients.verifyClientSecret(consumerKey, secret);
   }
 
+  /**
+   * The client when `secret` is its consumer secret (the same constant-time check as
+   * {@link verifyClientSecret}), else `null` (unknown client or wrong secret): client authentication in
+   * one store read, for a token or introspection endpoint.
+   */
+  authenticateClient(consumerKey: string, secret: string): Promise<ClientInfo | null> {
+    return this.#clients.authenticateClient(consumerKey, secret);
+  }
+
   /** Replaces a client's secret; optionally (`revokeTokens: true`) revokes all its tokens. Returns the new secret. */
   regenerateClientSecret(consumerKey: string, options: { revokeTokens?: boolean; consumerSecret?: string } = {}): Promise<string> {
     return this.#clients.regenerateClientSecret(consumerKey, options);
