@@ -47,6 +47,7 @@ describe.skipIf(!SERVER_URL)('operator workflow on PostgreSQL: migrate, stats, p
       '002_audit.sql',
       '003_client_policy.sql',
       '004_count_index.sql',
+      '006_confirmation.sql',
     ]);
     const second = await run(['migrate', '--json']);
     expect((JSON.parse(second.stdout) as MigrateReport).applied).toEqual([]);

@@ -36,6 +36,7 @@ const schema = [
   ...schemaStatements('db2', '002_audit.sql'),
   ...schemaStatements('db2', '003_client_policy.sql'),
   ...schemaStatements('db2', '004_count_index.sql'),
+  ...schemaStatements('db2', '006_confirmation.sql'),
 ];
 
 /**

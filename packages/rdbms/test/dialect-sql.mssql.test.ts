@@ -45,6 +45,7 @@ const schema = [
   ...schemaStatements('mssql', '002_audit.sql'),
   ...schemaStatements('mssql', '003_client_policy.sql'),
   ...schemaStatements('mssql', '004_count_index.sql'),
+  ...schemaStatements('mssql', '006_confirmation.sql'),
 ];
 
 /**

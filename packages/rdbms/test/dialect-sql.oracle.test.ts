@@ -47,6 +47,7 @@ const schema = [
   ...schemaStatements('oracle', '002_audit.sql'),
   ...schemaStatements('oracle', '003_client_policy.sql'),
   ...schemaStatements('oracle', '004_count_index.sql'),
+  ...schemaStatements('oracle', '006_confirmation.sql'),
 ];
 
 /** V$RESERVED_WORDS with RESERVED = 'Y' (plus common traps): none may name a table or column. */

@@ -62,8 +62,8 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
       const database = await open('tokenstore_migrate_fresh', { migrate: false });
       const store = await database.createStore();
       expect(await store.migrate()).toEqual({
-        applied: ['001_tokens.sql', '002_audit.sql', '003_client_policy.sql', '004_count_index.sql'],
-        version: 4,
+        applied: ['001_tokens.sql', '002_audit.sql', '003_client_policy.sql', '004_count_index.sql', '006_confirmation.sql'],
+        version: 6,
       });
       const versions = await database.query(`SELECT version, name FROM ${SCHEMA_VERSION_TABLE} ORDER BY version`);
       expect(versions.map((row) => [Number(row.version), row.name])).toEqual([
@@ -71,6 +71,7 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
         [2, '002_audit.sql'],
         [3, '003_client_policy.sql'],
         [4, '004_count_index.sql'],
+        [6, '006_confirmation.sql'],
       ]);
       for (const table of ALL_TABLES) expect(await database.count(table)).toBe(0);
     });
@@ -87,8 +88,8 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
     it('does nothing when run a second time', async () => {
       const database = await open('tokenstore_migrate_twice');
       const store = await database.createStore();
-      expect(await store.migrate()).toEqual({ applied: [], version: 4 });
-      expect(await database.count(SCHEMA_VERSION_TABLE)).toBe(4);
+      expect(await store.migrate()).toEqual({ applied: [], version: 6 });
+      expect(await database.count(SCHEMA_VERSION_TABLE)).toBe(5);
     });
 
     it('applies the files exactly once when two processes start at the same time', async () => {
@@ -97,11 +98,11 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
       const second = await connect(name);
       const [a, b] = await Promise.all([(await first.createStore()).migrate(), (await second.createStore()).migrate()]);
       expect([a.applied, b.applied].sort((x, y) => y.length - x.length)).toEqual([
-        ['001_tokens.sql', '002_audit.sql', '003_client_policy.sql', '004_count_index.sql'],
+        ['001_tokens.sql', '002_audit.sql', '003_client_policy.sql', '004_count_index.sql', '006_confirmation.sql'],
         [],
       ]);
-      expect([a.version, b.version]).toEqual([4, 4]);
-      expect(await first.count(SCHEMA_VERSION_TABLE)).toBe(4);
+      expect([a.version, b.version]).toEqual([6, 6]);
+      expect(await first.count(SCHEMA_VERSION_TABLE)).toBe(5);
     });
 
     describe('from a folder of its own', () => {
@@ -115,9 +116,10 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
       it('applies a file added later, and refuses to go on once an applied file was edited', async () => {
         const database = await open('tokenstore_migrate_folder', { migrate: false });
         const store = await database.createStore({ migrationsDirectory: directory });
-        expect((await store.migrate()).version).toBe(4);
-        writeFileSync(join(directory, backend, '005_extra.sql'), 'CREATE TABLE tokenstore_extra (x INT);\n');
-        expect(await store.migrate()).toEqual({ applied: ['005_extra.sql'], version: 5 });
+        expect((await store.migrate()).version).toBe(6);
+        // Numbered past any file the package ships, so a new schema file does not collide with it.
+        writeFileSync(join(directory, backend, '900_extra.sql'), 'CREATE TABLE tokenstore_extra (x INT);\n');
+        expect(await store.migrate()).toEqual({ applied: ['900_extra.sql'], version: 900 });
         await appendFile(join(directory, backend, '001_tokens.sql'), '\n-- edited after it was applied\n');
         const error = await caught(store.migrate());
         expect(error.code).toBe(ErrorCode.Misconfiguration);
@@ -128,13 +130,13 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
         const database = await open('tokenstore_migrate_failure', { migrate: false });
         const folder = mkdtempSync(join(tmpdir(), 'tokenstore-migrations-failing-'));
         cpSync(join(defaultMigrationsDirectory(), backend), join(folder, backend), { recursive: true });
-        writeFileSync(join(folder, backend, '005_broken.sql'), 'CREATE TABLE tokenstore_half (x INT);\nCREATE TABLE broken syntax here;\n');
+        writeFileSync(join(folder, backend, '900_broken.sql'), 'CREATE TABLE tokenstore_half (x INT);\nCREATE TABLE broken syntax here;\n');
         try {
           const store = await database.createStore({ migrationsDirectory: folder });
           const error = await caught(store.migrate());
           expect(error.code).toBe(ErrorCode.BackendError);
-          expect(error.message).toContain('005_broken.sql');
-          expect(await database.count(SCHEMA_VERSION_TABLE)).toBe(4);
+          expect(error.message).toContain('900_broken.sql');
+          expect(await database.count(SCHEMA_VERSION_TABLE)).toBe(5);
           const half = await database.query('SELECT COUNT(*) AS n FROM tokenstore_half').then(
             () => 'exists',
             () => 'absent',
