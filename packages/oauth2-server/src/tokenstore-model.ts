@@ -19,6 +19,14 @@ import { type ResolvedModelOptions, resolveModelOptions, type TokenStoreModelOpt
 import { isAllowedRedirectUri } from './redirect-uris.js';
 
 type Client = OAuth2Server.Client;
+
+/** What a token request proved besides the framework's checks: see {@link TokenStoreModel.withSenderConstraint}. */
+export interface TokenRequestConstraint {
+  /** The DPoP key / TLS certificate thumbprints the request proved. */
+  confirmation?: SenderConstraint['confirmation'];
+  /** The client presented no secret (a public client, `allowPublicClients`). */
+  publicClient?: boolean;
+}
 type User = OAuth2Server.User;
 
 /**
@@ -61,7 +69,7 @@ export class TokenStoreModel
   readonly options: ResolvedModelOptions;
   readonly #contexts = new WeakMap<object, GrantContext>();
   /** The sender constraint of the token request in progress (see {@link withSenderConstraint}). */
-  readonly #senderConstraint = new AsyncLocalStorage<SenderConstraint>();
+  readonly #senderConstraint = new AsyncLocalStorage<TokenRequestConstraint>();
 
   constructor(options: TokenStoreModelOptions) {
     this.options = resolveModelOptions(options);
@@ -73,8 +81,10 @@ export class TokenStoreModel
    * `constraint.confirmation` (a DPoP key's or a TLS certificate's thumbprint, which the framework
    * knows nothing of): `saveToken` hands it to the service for every grant, and for the refresh grant
    * as what the request proved, so a bound refresh token is refused without it (`invalid_grant`).
+   * For a `publicClient` (no secret presented) the refresh token is bound too, and refreshing
+   * accepts only a bound refresh token (`invalid_client` otherwise).
    */
-  withSenderConstraint<T>(constraint: SenderConstraint, work: () => Promise<T>): Promise<T> {
+  withSenderConstraint<T>(constraint: TokenRequestConstraint, work: () => Promise<T>): Promise<T> {
     return this.#senderConstraint.run(constraint, work);
   }
 
@@ -146,7 +156,10 @@ export class TokenStoreModel
     return this.#translate(async () => {
       const context = this.#contexts.get(user);
       const scopes = token.scope ?? [];
-      const bound = this.#senderConstraint.getStore() ?? {};
+      const constraint = this.#senderConstraint.getStore();
+      const bound: SenderConstraint = constraint?.confirmation
+        ? { confirmation: constraint.confirmation, bindRefreshToken: constraint.publicClient === true }
+        : {};
       let issued: IssuedTokens;
       if (context?.grant === 'refresh_token') {
         issued = await this.service.refreshAccessToken({
@@ -154,6 +167,7 @@ export class TokenStoreModel
           consumerKey: client.id,
           scopes,
           ...(bound.confirmation ? { confirmation: bound.confirmation } : {}),
+          ...(constraint?.publicClient ? { publicClient: true } : {}),
         });
       } else if (context?.grant === 'authorization_code' || typeof token.authorizationCode === 'string') {
         issued = await this.service.redeemAuthorizationCode({

@@ -117,6 +117,29 @@ export function confirmationTests(ctx: ConformanceContext): void {
       expect(await ctx.service.validateAccessToken(second.accessToken)).toBeNull();
     });
 
+    it('lets an unauthenticated (public) client rotate only a sender-constrained refresh token', async () => {
+      const unbound = await issueBound(dpop(), false);
+      await expectTokenStoreError(
+        ctx.service.refreshAccessToken({
+          refreshToken: unbound.refreshToken!,
+          consumerKey: consumerKey(),
+          publicClient: true,
+          confirmation: dpop(),
+        }),
+        ErrorCode.InvalidClient,
+      );
+      expect((await ctx.service.inspectRefreshToken(unbound.refreshToken!))?.state).toBe(TokenState.Active);
+      const cnf = dpop();
+      const bound = await issueBound(cnf);
+      const rotated = await ctx.service.refreshAccessToken({
+        refreshToken: bound.refreshToken!,
+        consumerKey: consumerKey(),
+        publicClient: true,
+        confirmation: cnf,
+      });
+      expect((await ctx.service.inspectRefreshToken(rotated.refreshToken!))?.confirmation).toEqual(cnf);
+    });
+
     it('binds the new access token of an unbound refresh token to what the refresh request proved', async () => {
       const first = await issueBound(dpop(), false);
       const cnf = dpop();

@@ -37,8 +37,12 @@ export class RefreshRotation {
     const requested = req.scopes === undefined ? null : normalizeScopes('scopes', req.scopes);
     const validity = validateValidity('validitySeconds', req.validitySeconds);
     const presented = validateConfirmation('confirmation', req.confirmation);
+    if (req.publicClient !== undefined && typeof req.publicClient !== 'boolean')
+      throw new InvalidInputError('publicClient', 'must be a boolean');
     const row = await this.#rows.find('refreshToken', value);
     if (!row || row.consumerKey !== consumerKey) throw new NotFoundError('refresh token');
+    if (req.publicClient === true && row.confirmation === undefined)
+      throw new TokenStoreError(ErrorCode.InvalidClient, 'an unauthenticated client may only use a sender-constrained refresh token');
     const now = clock.now();
     if (row.state === TokenState.Revoked || row.state === TokenState.Expired)
       throw new TokenStoreError(ErrorCode.Revoked, 'refresh token was revoked');

@@ -149,6 +149,12 @@ export interface RefreshAccessTokenRequest {
    * the new access token is bound to it, and the new refresh token keeps the old one's binding.
    */
   confirmation?: Confirmation;
+  /**
+   * The client did not authenticate (a public client): only a sender-constrained refresh token is
+   * accepted, its binding standing in for client authentication (RFC 9449 §5, RFC 8705 §4); an
+   * unbound one is refused with `INVALID_CLIENT`. Default false.
+   */
+  publicClient?: boolean;
   consumerKey: string;
   /** A subset of the original scopes; default: the original scopes. */
   scopes?: string[] | string;
