@@ -6,8 +6,10 @@ import type { StoredClient, StoredRow } from '@tokenstore/core';
  * always store a new frozen copy; nothing is ever mutated in place.
  */
 export function frozenRow<R extends StoredRow>(row: R): R {
-  if (Object.isFrozen(row) && Object.isFrozen(row.scopes)) return row;
+  const confirmation = 'confirmation' in row ? row.confirmation : undefined;
+  if (Object.isFrozen(row) && Object.isFrozen(row.scopes) && (confirmation === undefined || Object.isFrozen(confirmation))) return row;
   const copy: R = { ...row, scopes: Object.freeze([...row.scopes]) as string[] };
+  if (confirmation !== undefined) (copy as { confirmation?: object }).confirmation = Object.freeze({ ...confirmation });
   return Object.freeze(copy);
 }
 

@@ -1,14 +1,16 @@
-import type {
-  PkceMethod,
-  StoredAccessToken,
-  StoredAuthorizationCode,
-  StoredClient,
-  StoredRefreshToken,
-  StoredRowByKind,
-  TokenKind,
-  TokenState,
-  UserType,
-  ValidityOverrides,
+import {
+  decodeConfirmation,
+  encodeConfirmation,
+  type PkceMethod,
+  type StoredAccessToken,
+  type StoredAuthorizationCode,
+  type StoredClient,
+  type StoredRefreshToken,
+  type StoredRowByKind,
+  type TokenKind,
+  type TokenState,
+  type UserType,
+  type ValidityOverrides,
 } from '@tokenstore/core';
 import type { CassandraRow } from './client.js';
 
@@ -34,8 +36,9 @@ const BASE_COLUMNS = [
 ] as const;
 
 const EXTRA_COLUMNS = {
-  accessToken: ['reuse_key', 'exclusive', 'grant_type'],
-  refreshToken: ['rotated_at', 'reuse_count'],
+  // confirmation: 007_confirmation.cql
+  accessToken: ['reuse_key', 'exclusive', 'grant_type', 'confirmation'],
+  refreshToken: ['rotated_at', 'reuse_count', 'confirmation'],
   authorizationCode: ['redirect_uri', 'code_challenge', 'code_challenge_method', 'nonce'],
 } as const satisfies Record<TokenKind, readonly string[]>;
 
@@ -93,11 +96,11 @@ export function tokenParams<K extends TokenKind>(kind: K, row: StoredRowByKind[K
   switch (kind) {
     case 'accessToken': {
       const r = row as StoredAccessToken;
-      return [...base, r.reuseKey, r.exclusive, r.grantType];
+      return [...base, r.reuseKey, r.exclusive, r.grantType, unsetIfNull(encodeConfirmation(r.confirmation))];
     }
     case 'refreshToken': {
       const r = row as StoredRefreshToken;
-      return [...base, dateOrUnset(r.rotatedAt), r.reuseCount];
+      return [...base, dateOrUnset(r.rotatedAt), r.reuseCount, unsetIfNull(encodeConfirmation(r.confirmation))];
     }
     default: {
       const r = row as StoredAuthorizationCode;
@@ -171,6 +174,7 @@ export function tokenFromRow<K extends TokenKind>(kind: K, r: CassandraRow | und
         reuseKey: textOf(r.reuse_key) ?? '',
         exclusive: r.exclusive === true,
         grantType: textOf(r.grant_type) ?? '',
+        confirmation: decodeConfirmation(r.confirmation),
       } satisfies StoredAccessToken as StoredRowByKind[K];
     case 'refreshToken':
       return {
@@ -187,6 +191,7 @@ export function tokenFromRow<K extends TokenKind>(kind: K, r: CassandraRow | und
         stateChangedAt,
         rotatedAt: millis(r.rotated_at),
         reuseCount: typeof r.reuse_count === 'number' ? r.reuse_count : 0,
+        confirmation: decodeConfirmation(r.confirmation),
       } satisfies StoredRefreshToken as StoredRowByKind[K];
     default:
       return {

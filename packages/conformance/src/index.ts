@@ -10,6 +10,7 @@ import { badInputTests } from './suites/bad-input.js';
 import { clientTests } from './suites/clients.js';
 import { authorizationCodeTests } from './suites/codes.js';
 import { concurrencyTests } from './suites/concurrency.js';
+import { confirmationTests } from './suites/confirmation.js';
 import { countTests } from './suites/counts.js';
 import { interleavingTests } from './suites/interleavings/index.js';
 import { purgeTests } from './suites/purge.js';
@@ -44,6 +45,7 @@ export const CONFORMANCE_TOPICS = {
   revocation: revocationTests,
   codes: authorizationCodeTests,
   refresh: refreshRotationTests,
+  confirmation: confirmationTests,
   clients: clientTests,
   purge: purgeTests,
   retention: retentionTests,

@@ -33,6 +33,11 @@ export const ErrorCode = {
   DriverUnavailable: 'DRIVER_UNAVAILABLE',
   /** The store was closed. */
   Closed: 'CLOSED',
+  /**
+   * The token is sender-constrained (`cnf`) and the request did not prove possession of its key or
+   * certificate (RFC 9449, RFC 8705); nothing was changed.
+   */
+  ConfirmationMismatch: 'CONFIRMATION_MISMATCH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -5,6 +5,7 @@ export * from './backend/network-errors.js';
 export * from './backend/split-statements.js';
 export * from './backend/store-input.js';
 export * from './clock.js';
+export * from './confirmation.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './metrics/instrument.js';

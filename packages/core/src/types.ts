@@ -1,3 +1,5 @@
+import type { Confirmation } from './confirmation.js';
+
 /** Lifecycle of every token and code. Only `ACTIVE` and unexpired is valid. */
 export const TokenState = {
   Active: 'ACTIVE',
@@ -77,6 +79,11 @@ export interface StoredAccessToken extends StoredTokenBase {
   exclusive: boolean;
   /** Grant type the token was issued by (`client_credentials`, `authorization_code`, `refresh_token`, `password`, …). */
   grantType: string;
+  /**
+   * The sender constraint (`cnf`) of a DPoP- or mTLS-bound token; absent for a bearer token. Set at
+   * issue and never changed: a store keeps it through every state change, rotation and re-key.
+   */
+  confirmation?: Confirmation;
 }
 
 export interface StoredRefreshToken extends StoredTokenBase {
@@ -84,6 +91,8 @@ export interface StoredRefreshToken extends StoredTokenBase {
   rotatedAt: number | null;
   /** How many times the token was presented again after rotation inside the grace window. */
   reuseCount: number;
+  /** The sender constraint of a bound refresh token (a public client's: RFC 9449 §5, RFC 8705 §4); see {@link StoredAccessToken.confirmation}. */
+  confirmation?: Confirmation;
 }
 
 export interface StoredAuthorizationCode extends StoredTokenBase {

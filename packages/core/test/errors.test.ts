@@ -18,6 +18,7 @@ describe('ErrorCode', () => {
       'BACKEND_ERROR',
       'BACKEND_UNAVAILABLE',
       'CLOSED',
+      'CONFIRMATION_MISMATCH',
       'CONFLICT',
       'DECRYPTION_FAILED',
       'DRIVER_UNAVAILABLE',

@@ -11,6 +11,7 @@ const GRANT_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.Replay]: 'Invalid grant: the authorization code was already used; the tokens issued from it were revoked',
   [ErrorCode.ReuseDetected]: 'Invalid grant: the refresh token was already used; its grant was revoked',
   [ErrorCode.Conflict]: 'Invalid grant: a concurrent request used the same token or code',
+  [ErrorCode.ConfirmationMismatch]: 'Invalid grant: the refresh token is bound to a key or certificate this request did not prove',
 };
 
 /** The core message without its `[tokenstore] [backend]` tag (core messages never hold values). */
@@ -21,7 +22,7 @@ function plainMessage(message: string): string {
 /**
  * Translates any error a model method meets into the framework's error classes:
  * `INVALID_INPUT` → `invalid_request` (`invalid_scope` for scopes), the grant failures (`NOT_FOUND`,
- * `EXPIRED`, `REVOKED`, `REPLAY`, `REUSE_DETECTED`, `CONFLICT`) → `invalid_grant`, `INVALID_CLIENT` →
+ * `EXPIRED`, `REVOKED`, `REPLAY`, `REUSE_DETECTED`, `CONFLICT`, `CONFIRMATION_MISMATCH`) → `invalid_grant`, `INVALID_CLIENT` →
  * `invalid_client`, `BACKEND_UNAVAILABLE` → `server_error` (503), anything else → `server_error` (500)
  * with a fixed description. Framework errors pass through unchanged.
  */

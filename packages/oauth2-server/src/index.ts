@@ -10,4 +10,4 @@ export {
   type TokenStoreUser,
 } from './options.js';
 export { isAllowedRedirectUri, isLoopbackRedirectUri } from './redirect-uris.js';
-export { TokenStoreModel } from './tokenstore-model.js';
+export { type TokenRequestConstraint, TokenStoreModel } from './tokenstore-model.js';

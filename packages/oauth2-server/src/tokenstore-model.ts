@@ -1,3 +1,7 @@
+// One file past ~400 lines: it is the one model class the framework calls, and its methods share the
+// per-request grant context (which user object belongs to which grant), so splitting it would only
+// spread that context over several files.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type OAuth2Server from '@node-oauth/oauth2-server';
 import {
   type ClientInfo,
@@ -5,6 +9,7 @@ import {
   isDeviceScope,
   isScopeAllowed,
   normalizeScopes,
+  type SenderConstraint,
   type TokenService,
   TokenState,
   UserType,
@@ -15,6 +20,14 @@ import { type ResolvedModelOptions, resolveModelOptions, type TokenStoreModelOpt
 import { isAllowedRedirectUri } from './redirect-uris.js';
 
 type Client = OAuth2Server.Client;
+
+/** What a token request proved besides the framework's checks: see {@link TokenStoreModel.withSenderConstraint}. */
+export interface TokenRequestConstraint {
+  /** The DPoP key / TLS certificate thumbprints the request proved. */
+  confirmation?: SenderConstraint['confirmation'];
+  /** The client presented no secret (a public client, `allowPublicClients`). */
+  publicClient?: boolean;
+}
 type User = OAuth2Server.User;
 
 /**
@@ -56,10 +69,24 @@ export class TokenStoreModel
   readonly service: TokenService;
   readonly options: ResolvedModelOptions;
   readonly #contexts = new WeakMap<object, GrantContext>();
+  /** The sender constraint of the token request in progress (see {@link withSenderConstraint}). */
+  readonly #senderConstraint = new AsyncLocalStorage<TokenRequestConstraint>();
 
   constructor(options: TokenStoreModelOptions) {
     this.options = resolveModelOptions(options);
     this.service = this.options.service;
+  }
+
+  /**
+   * Runs `work` (typically `oauth.token(request, response)`) with the tokens it issues bound to
+   * `constraint.confirmation` (a DPoP key's or a TLS certificate's thumbprint, which the framework
+   * knows nothing of): `saveToken` hands it to the service for every grant, and for the refresh grant
+   * as what the request proved, so a bound refresh token is refused without it (`invalid_grant`).
+   * For a `publicClient` (no secret presented) the refresh token is bound too, and refreshing
+   * accepts only a bound refresh token (`invalid_client` otherwise).
+   */
+  withSenderConstraint<T>(constraint: TokenRequestConstraint, work: () => Promise<T>): Promise<T> {
+    return this.#senderConstraint.run(constraint, work);
   }
 
   // ---------------------------------------------------------------- clients and users
@@ -133,18 +160,29 @@ export class TokenStoreModel
     return this.#translate(async () => {
       const context = this.#contexts.get(user);
       const scopes = token.scope ?? [];
+      const constraint = this.#senderConstraint.getStore();
+      const bound: SenderConstraint = constraint?.confirmation
+        ? { confirmation: constraint.confirmation, bindRefreshToken: constraint.publicClient === true }
+        : {};
       let issued: IssuedTokens;
       if (context?.grant === 'refresh_token') {
-        issued = await this.service.refreshAccessToken({ refreshToken: context.refreshToken, consumerKey: client.id, scopes });
+        issued = await this.service.refreshAccessToken({
+          refreshToken: context.refreshToken,
+          consumerKey: client.id,
+          scopes,
+          ...(bound.confirmation ? { confirmation: bound.confirmation } : {}),
+          ...(constraint?.publicClient ? { publicClient: true } : {}),
+        });
       } else if (context?.grant === 'authorization_code' || typeof token.authorizationCode === 'string') {
         issued = await this.service.redeemAuthorizationCode({
           code: context?.grant === 'authorization_code' ? context.code : (token.authorizationCode as string),
           consumerKey: client.id,
           verifiedByCaller: true,
           issueRefreshToken: this.options.refreshTokenOnCodeGrant,
+          ...bound,
         });
       } else if (context?.grant === 'client_credentials') {
-        issued = await this.service.issueAccessToken({ consumerKey: client.id, scopes, grantType: 'client_credentials' });
+        issued = await this.service.issueAccessToken({ consumerKey: client.id, scopes, grantType: 'client_credentials', ...bound });
       } else {
         const application = (user as Partial<TokenStoreUser>).type === UserType.Application;
         issued = await this.service.issueAccessToken({
@@ -153,6 +191,7 @@ export class TokenStoreModel
           scopes,
           grantType: context?.grant ?? 'extension',
           issueRefreshToken: context?.grant === 'password' ? this.options.refreshTokenOnPasswordGrant : token.refreshToken !== undefined,
+          ...bound,
         });
       }
       const saved: OAuth2Server.Token = {

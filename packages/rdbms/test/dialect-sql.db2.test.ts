@@ -47,6 +47,7 @@ const schema = [
   ...schemaStatements('db2', '003_client_policy.sql'),
   ...schemaStatements('db2', '004_count_index.sql'),
   ...schemaStatements('db2', '005_artifacts.sql'),
+  ...schemaStatements('db2', '006_confirmation.sql'),
 ];
 
 /**

@@ -56,6 +56,7 @@ const schema = [
   ...schemaStatements('mssql', '003_client_policy.sql'),
   ...schemaStatements('mssql', '004_count_index.sql'),
   ...schemaStatements('mssql', '005_artifacts.sql'),
+  ...schemaStatements('mssql', '006_confirmation.sql'),
 ];
 
 /**

@@ -58,6 +58,7 @@ const schema = [
   ...schemaStatements('oracle', '003_client_policy.sql'),
   ...schemaStatements('oracle', '004_count_index.sql'),
   ...schemaStatements('oracle', '005_artifacts.sql'),
+  ...schemaStatements('oracle', '006_confirmation.sql'),
 ];
 
 /** V$RESERVED_WORDS with RESERVED = 'Y' (plus common traps): none may name a table or column. */

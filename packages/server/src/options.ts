@@ -1,6 +1,19 @@
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { constantTimeEqual, MisconfigurationError, type TokenService } from '@tokenstore/core';
 import type { AuthenticateUser, TokenStoreModelOptions } from '@tokenstore/oauth2-server';
+import type { ClientCertificateOptions, DpopOptions } from '@tokenstore/resource-server';
 import { DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './endpoints/login-guard.js';
+import { type ResolvedSenderConstraints, resolveSenderConstraints } from './sender-constraints.js';
+
+/** DPoP at `/token` (RFC 9449): proof verification, plus optional server nonces. */
+export interface DpopServerOptions extends DpopOptions {
+  /**
+   * Require server-provided nonces (RFC 9449 §8): a proof without the current nonce is answered 400
+   * `use_dpop_nonce` with a `DPoP-Nonce` header, which every `/token` answer carries. The nonce changes
+   * every `rotateSeconds` (default 300); the previous one is still accepted. Default: off.
+   */
+  nonce?: boolean | { rotateSeconds?: number };
+}
 
 /** Options of {@link startTokenServer} and {@link createTokenRequestHandler}. */
 export interface TokenServerOptions {
@@ -33,6 +46,24 @@ export interface TokenServerOptions {
    * `createTokenRequestHandler` serves no metadata (it cannot know its public URL).
    */
   issuer?: string;
+  /**
+   * DPoP-bound tokens (RFC 9449) at `/token`: a request with a valid `DPoP` proof gets `token_type:
+   * DPoP` tokens bound to the proof's key (`cnf.jkt`); a public client's refresh token too. On by
+   * default (a request without a proof gets bearer tokens); `false` ignores `DPoP` headers.
+   */
+  dpop?: boolean | DpopServerOptions;
+  /**
+   * Certificate-bound tokens (RFC 8705 §3): a request over TLS with a client certificate (see `tls`),
+   * or from a trusted proxy passing one in `certificateHeader`, gets tokens bound to it
+   * (`cnf["x5t#S256"]`); a public client's refresh token too. On by default for TLS client
+   * certificates; `false` binds nothing.
+   */
+  mtls?: boolean | ClientCertificateOptions;
+  /**
+   * `startTokenServer` only: serve HTTPS with these `node:https` options (`key`, `cert`, and for
+   * mTLS `requestCert: true`, `rejectUnauthorized` and `ca` as your client PKI needs).
+   */
+  tls?: HttpsServerOptions;
 }
 
 /** A started server. */
@@ -55,9 +86,11 @@ export interface ResolvedServerOptions {
   log: ((line: string) => void) | undefined;
   loginRateLimit: LoginRateLimit;
   issuer: string | undefined;
+  senderConstraints: ResolvedSenderConstraints;
+  tls: HttpsServerOptions | undefined;
 }
 
-const KNOWN = ['service', 'users', 'host', 'port', 'model', 'log', 'loginRateLimit', 'issuer'];
+const KNOWN = ['service', 'users', 'host', 'port', 'model', 'log', 'loginRateLimit', 'issuer', 'dpop', 'mtls', 'tls'];
 
 /** Applies defaults and validates every option, naming the option on failure. */
 export function resolveServerOptions(options: TokenServerOptions): ResolvedServerOptions {
@@ -91,7 +124,16 @@ export function resolveServerOptions(options: TokenServerOptions): ResolvedServe
     log: options.log,
     loginRateLimit: resolveLoginRateLimit(options.loginRateLimit),
     issuer: options.issuer === undefined ? undefined : checkIssuer(options.issuer),
+    senderConstraints: resolveSenderConstraints(options, service.clock ?? { now: Date.now }),
+    tls: checkTls(options.tls),
   };
+}
+
+function checkTls(tls: HttpsServerOptions | undefined): HttpsServerOptions | undefined {
+  if (tls === undefined) return undefined;
+  if (tls === null || typeof tls !== 'object' || tls.cert === undefined || tls.key === undefined)
+    throw new MisconfigurationError('tls', 'must be node:https server options with at least key and cert');
+  return tls;
 }
 
 /** RFC 8414 §2: an `https` URL (here also `http`, for development) with no query and no fragment. */

@@ -30,7 +30,13 @@ export function createServerContext(options: TokenServerOptions): ServerContext 
     authenticateUser: resolved.authenticateUser,
   });
   // The lifetimes given here only feed values the model ignores: validity is TokenService policy.
-  const oauth = new OAuth2Server({ model, allowEmptyState: true });
+  // A public client refreshes without a secret; the service then accepts only a sender-constrained
+  // refresh token (its binding stands in for client authentication: RFC 9449 §5, RFC 8705 §4).
+  const oauth = new OAuth2Server({
+    model,
+    allowEmptyState: true,
+    ...(model.options.allowPublicClients ? { requireClientAuthentication: { refresh_token: false } } : {}),
+  });
   const loginGuard = new LoginGuard(resolved.service.clock, resolved.loginRateLimit);
   return { service: resolved.service, model, oauth, authenticateUser: resolved.authenticateUser, loginGuard, options: resolved };
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { authorizeEndpoint } from './endpoints/authorize.js';
 import { healthEndpoint } from './endpoints/health.js';
@@ -103,12 +104,14 @@ function answerError(req: IncomingMessage, res: ServerResponse, error: HttpError
 
 /**
  * Starts the reference token service (`POST /token`, `GET|POST /authorize`, `POST /revoke`,
- * `POST /introspect`, `GET /health`) on `host:port`; resolves once it listens.
+ * `POST /introspect`, `GET /health`) on `host:port` (HTTPS with the `tls` option); resolves once it listens.
  */
 export async function startTokenServer(options: TokenServerOptions): Promise<RunningTokenServer> {
   const context = createServerContext(options);
   const { host, port: requestedPort } = context.options;
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, handlerFor(context));
+  const timeouts = { requestTimeout: 30_000, headersTimeout: 10_000 };
+  const tls = context.options.tls;
+  const server = tls ? createHttpsServer({ ...tls, ...timeouts }, handlerFor(context)) : createServer(timeouts, handlerFor(context));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(requestedPort, host, () => {
@@ -117,7 +120,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Run
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   // Known only now (port 0 = any free port): the metadata names the URL the server listens on.
   context.options.issuer ??= url;
   let closing: Promise<void> | undefined;

@@ -12,7 +12,7 @@ import {
 } from '../validation.js';
 import type { Clients } from './clients.js';
 import type { ServiceContext } from './context.js';
-import type { Issuance } from './issuance.js';
+import { checkSenderConstraint, type Issuance } from './issuance.js';
 import { toAccessTokenInfo } from './records.js';
 import type { AccessTokenInfo, IssueAccessTokenRequest, IssuedTokens } from './requests.js';
 import type { StoredRows } from './stored-rows.js';
@@ -53,11 +53,13 @@ export class AccessTokens {
     const suppliedValue = req.accessToken === undefined ? null : validateTokenValue('accessToken', req.accessToken);
     if (req.issueRefreshToken !== undefined && typeof req.issueRefreshToken !== 'boolean')
       throw new InvalidInputError('issueRefreshToken', 'must be a boolean');
+    const { confirmation, bindRefreshToken } = checkSenderConstraint(req);
     const client = await this.#clients.clientToIssueFor(consumerKey);
 
     const accessValidity = validity ?? issuance.accessValidity(client?.validity, userType);
-    const reuseKey = computeReuseKey(consumerKey, userId, userType, scopes);
-    const base = { consumerKey, userId, userType, scopes, reuseKey, grantType };
+    // A bound token has a reuse key of its own: reuse never hands it to a request proving another key.
+    const reuseKey = computeReuseKey(consumerKey, userId, userType, scopes, confirmation);
+    const base = { consumerKey, userId, userType, scopes, reuseKey, grantType, ...(confirmation ? { confirmation } : {}) };
 
     if (options.reuseTokens) {
       for (let attempt = 0; attempt < REUSE_ATTEMPTS; attempt++) {
@@ -85,7 +87,7 @@ export class AccessTokens {
           value,
           row,
           now,
-          await issuance.insertRefreshTokenIfWanted(req.issueRefreshToken, row, refreshValidity, client?.validity),
+          await issuance.insertRefreshTokenIfWanted(req.issueRefreshToken, row, refreshValidity, client?.validity, bindRefreshToken),
         );
       }
       throw new ConflictError('could not settle on one active token for this client, user and scope set; retry');
@@ -99,7 +101,7 @@ export class AccessTokens {
       value,
       row,
       now,
-      await issuance.insertRefreshTokenIfWanted(req.issueRefreshToken, row, refreshValidity, client?.validity),
+      await issuance.insertRefreshTokenIfWanted(req.issueRefreshToken, row, refreshValidity, client?.validity, bindRefreshToken),
     );
   }
 

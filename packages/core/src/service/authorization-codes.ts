@@ -13,7 +13,7 @@ import {
 } from '../validation.js';
 import type { Clients } from './clients.js';
 import type { ServiceContext } from './context.js';
-import { expiryFrom, type Issuance } from './issuance.js';
+import { checkSenderConstraint, expiryFrom, type Issuance } from './issuance.js';
 import { toAuthorizationCodeInfo } from './records.js';
 import type {
   AuthorizationCodeInfo,
@@ -112,6 +112,7 @@ export class AuthorizationCodes {
     const validity = validateValidity('validitySeconds', req.validitySeconds);
     if (req.issueRefreshToken !== undefined && typeof req.issueRefreshToken !== 'boolean')
       throw new InvalidInputError('issueRefreshToken', 'must be a boolean');
+    const { confirmation, bindRefreshToken } = checkSenderConstraint(req);
     const code = await this.#checkPresentation(req);
     const client = await this.#clients.clientToIssueFor(code.consumerKey);
     const now = this.#context.clock.now();
@@ -121,16 +122,23 @@ export class AuthorizationCodes {
       userId: code.userId,
       userType: UserType.ApplicationUser,
       scopes: code.scopes,
-      reuseKey: computeReuseKey(code.consumerKey, code.userId, UserType.ApplicationUser, code.scopes),
+      reuseKey: computeReuseKey(code.consumerKey, code.userId, UserType.ApplicationUser, code.scopes, confirmation),
       grantType: 'authorization_code',
       value,
       grantId: code.grantId,
       now,
       validity: validity ?? issuance.accessValidity(client?.validity, UserType.ApplicationUser),
       exclusive: false,
+      confirmation,
     });
     await this.#context.store.insert('accessToken', row);
-    const refresh = await issuance.insertRefreshTokenIfWanted(req.issueRefreshToken ?? true, row, undefined, client?.validity);
+    const refresh = await issuance.insertRefreshTokenIfWanted(
+      req.issueRefreshToken ?? true,
+      row,
+      undefined,
+      client?.validity,
+      bindRefreshToken,
+    );
     // Lost the race: our own tokens are part of the family the replay revokes.
     await this.#consumeOnce(code, req.code);
     return issuance.issuedTokens(value, row, now, refresh);

@@ -1,3 +1,5 @@
+import { type Confirmation, copyConfirmation, validateConfirmation } from '../confirmation.js';
+import { InvalidInputError } from '../errors.js';
 import { type StoredAccessToken, type StoredRefreshToken, TokenState, UserType, type ValidityOverrides } from '../types.js';
 import type { ServiceContext } from './context.js';
 import type { IssuedTokens } from './requests.js';
@@ -16,6 +18,22 @@ export interface AccessRowInput {
   now: number;
   validity: number;
   exclusive: boolean;
+  /** The sender constraint of a bound token. */
+  confirmation?: Confirmation;
+}
+
+/** A request's sender constraint, validated: the confirmation (if any) and whether the refresh token is bound too. */
+export interface CheckedSenderConstraint {
+  confirmation: Confirmation | undefined;
+  bindRefreshToken: boolean;
+}
+
+/** Validates the `confirmation` and `bindRefreshToken` fields of a token request. */
+export function checkSenderConstraint(request: { confirmation?: unknown; bindRefreshToken?: unknown }): CheckedSenderConstraint {
+  const confirmation = validateConfirmation('confirmation', request.confirmation);
+  if (request.bindRefreshToken !== undefined && typeof request.bindRefreshToken !== 'boolean')
+    throw new InvalidInputError('bindRefreshToken', 'must be a boolean');
+  return { confirmation, bindRefreshToken: request.bindRefreshToken === true };
 }
 
 /** A refresh token written beside an access token: its plaintext value (handed out once) and its row. */
@@ -49,7 +67,7 @@ export class Issuance {
   }
 
   newAccessRow(input: AccessRowInput): StoredAccessToken {
-    return {
+    const row: StoredAccessToken = {
       ...this.#context.protector.protect(input.value),
       consumerKey: input.consumerKey,
       userId: input.userId,
@@ -64,11 +82,19 @@ export class Issuance {
       exclusive: input.exclusive,
       grantType: input.grantType,
     };
+    if (input.confirmation !== undefined) row.confirmation = input.confirmation;
+    return row;
   }
 
-  /** A refresh token of the grant of `access`, for the same client, user and scopes. */
-  newRefreshRow(value: string, access: StoredAccessToken, now: number, validity: number): StoredRefreshToken {
-    return {
+  /** A refresh token of the grant of `access`, for the same client, user and scopes; bound to `confirmation` when given. */
+  newRefreshRow(
+    value: string,
+    access: StoredAccessToken,
+    now: number,
+    validity: number,
+    confirmation: Confirmation | undefined,
+  ): StoredRefreshToken {
+    const row: StoredRefreshToken = {
       ...this.#context.protector.protect(value),
       consumerKey: access.consumerKey,
       userId: access.userId,
@@ -82,14 +108,20 @@ export class Issuance {
       rotatedAt: null,
       reuseCount: 0,
     };
+    if (confirmation !== undefined) row.confirmation = confirmation;
+    return row;
   }
 
-  /** Writes a refresh token beside `access` when one is `wanted`; its validity is `validity`, else the client's, else the default. */
+  /**
+   * Writes a refresh token beside `access` when one is `wanted`; its validity is `validity`, else the
+   * client's, else the default. With `bind`, it carries the access token's confirmation too.
+   */
   async insertRefreshTokenIfWanted(
     wanted: boolean | undefined,
     access: StoredAccessToken,
     validity: number | undefined,
     overrides: ValidityOverrides | undefined,
+    bind = false,
   ): Promise<IssuedRefreshToken | undefined> {
     if (!wanted) return undefined;
     const value = generateTokenValue();
@@ -98,6 +130,7 @@ export class Issuance {
       access,
       access.issuedAt,
       validity ?? overrides?.refreshTokenValidity ?? this.#context.options.validity.refreshToken,
+      bind ? access.confirmation : undefined,
     );
     await this.#context.store.insert('refreshToken', row);
     return { value, row };
@@ -106,7 +139,7 @@ export class Issuance {
   issuedTokens(value: string, row: StoredAccessToken, now: number, refresh: IssuedRefreshToken | undefined): IssuedTokens {
     const result: IssuedTokens = {
       accessToken: value,
-      tokenType: 'Bearer',
+      tokenType: row.confirmation?.jkt === undefined ? 'Bearer' : 'DPoP',
       expiresIn: row.expiresAt === null ? null : Math.max(0, Math.floor((row.expiresAt - now) / 1000)),
       expiresAt: row.expiresAt,
       // A copy: an in-memory store may hold this very row, and a caller must not be able to widen it.
@@ -114,6 +147,7 @@ export class Issuance {
       grantId: row.grantId,
       reused: false,
     };
+    if (row.confirmation !== undefined) result.confirmation = copyConfirmation(row.confirmation);
     if (refresh) {
       result.refreshToken = refresh.value;
       result.refreshTokenExpiresAt = refresh.row.expiresAt;

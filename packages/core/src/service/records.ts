@@ -1,3 +1,4 @@
+import { copyConfirmation } from '../confirmation.js';
 import { effectiveState } from '../store.js';
 import type { StoredAccessToken, StoredAuthorizationCode, StoredClient, StoredRefreshToken } from '../types.js';
 import type { AccessTokenInfo, AuthorizationCodeInfo, ClientInfo, RefreshTokenInfo } from './requests.js';
@@ -18,6 +19,8 @@ export function toAccessTokenInfo(row: StoredAccessToken, now: number): AccessTo
     issuedAt: row.issuedAt,
     expiresAt: row.expiresAt,
     state: effectiveState(row, now),
+    // Always assigned (undefined when unbound): one object shape on the hot path.
+    confirmation: copyConfirmation(row.confirmation),
   };
 }
 
@@ -32,6 +35,7 @@ export function toRefreshTokenInfo(row: StoredRefreshToken, now: number): Refres
     expiresAt: row.expiresAt,
     state: effectiveState(row, now),
     rotatedAt: row.rotatedAt,
+    confirmation: copyConfirmation(row.confirmation),
   };
 }
 

@@ -1,3 +1,4 @@
+import { confirmationSatisfied, validateConfirmation } from '../confirmation.js';
 import { ConflictError, ErrorCode, InvalidInputError, NotFoundError, TokenStoreError } from '../errors.js';
 import { isExpired } from '../store.js';
 import { TokenState } from '../types.js';
@@ -35,14 +36,26 @@ export class RefreshRotation {
     const consumerKey = validateIdentifier('consumerKey', req.consumerKey);
     const requested = req.scopes === undefined ? null : normalizeScopes('scopes', req.scopes);
     const validity = validateValidity('validitySeconds', req.validitySeconds);
+    const presented = validateConfirmation('confirmation', req.confirmation);
+    if (req.publicClient !== undefined && typeof req.publicClient !== 'boolean')
+      throw new InvalidInputError('publicClient', 'must be a boolean');
     const row = await this.#rows.find('refreshToken', value);
     if (!row || row.consumerKey !== consumerKey) throw new NotFoundError('refresh token');
+    if (req.publicClient === true && row.confirmation === undefined)
+      throw new TokenStoreError(ErrorCode.InvalidClient, 'an unauthenticated client may only use a sender-constrained refresh token');
     const now = clock.now();
     if (row.state === TokenState.Revoked || row.state === TokenState.Expired)
       throw new TokenStoreError(ErrorCode.Revoked, 'refresh token was revoked');
     // A rotated token presented again is reuse even after it expired: it is retained for exactly that.
     const rotated = row.state === TokenState.Inactive;
     if (isExpired(row, now) && !rotated) throw new TokenStoreError(ErrorCode.Expired, 'refresh token has expired');
+    // Before reuse detection: whoever cannot prove the bound key cannot revoke the grant either.
+    if (!confirmationSatisfied(row.confirmation, presented))
+      throw new TokenStoreError(
+        ErrorCode.ConfirmationMismatch,
+        'refresh token is sender-constrained and the request did not prove possession of its key or certificate',
+        { field: 'confirmation' },
+      );
     if (requested !== null && !requested.every((s) => row.scopes.includes(s)))
       throw new InvalidInputError('scopes', 'must be a subset of the scopes originally granted');
     if (rotated) {
@@ -66,19 +79,22 @@ export class RefreshRotation {
       userId: row.userId,
       userType: row.userType,
       scopes,
-      reuseKey: computeReuseKey(consumerKey, row.userId, row.userType, scopes),
+      reuseKey: computeReuseKey(consumerKey, row.userId, row.userType, scopes, presented),
       grantType: 'refresh_token',
       value: accessValue,
       grantId: row.grantId,
       now,
       validity: validity ?? issuance.accessValidity(client?.validity, row.userType),
       exclusive: false,
+      // What this request proved (for a bound refresh token: at least its binding).
+      confirmation: presented,
     });
     const refresh = issuance.newRefreshRow(
       refreshValue,
       access,
       now,
       client?.validity.refreshTokenValidity ?? options.validity.refreshToken,
+      row.confirmation, // a bound refresh token's successor keeps the binding; an unbound one stays unbound
     );
     refresh.scopes = row.scopes; // the family keeps its original grant; a narrower access token does not narrow it
     const won = await store.rotateRefreshToken({

@@ -1,6 +1,19 @@
+import type { Confirmation } from '../confirmation.js';
 import type { PkceMethod, TokenState, UserType, ValidityOverrides } from '../types.js';
 
-export interface IssueAccessTokenRequest {
+/**
+ * How a token request is sender-constrained: the key or certificate the new access token is bound to
+ * (RFC 9449 DPoP, RFC 8705 mTLS), and whether its refresh token is bound too (public clients: their
+ * refresh tokens have no client authentication to constrain them, RFC 9449 §5 and RFC 8705 §4).
+ */
+export interface SenderConstraint {
+  /** The confirmation the tokens carry (`jkt` and/or `x5t#S256`). Absent: a bearer token. */
+  confirmation?: Confirmation;
+  /** Bind the refresh token issued with it as well. Default false. */
+  bindRefreshToken?: boolean;
+}
+
+export interface IssueAccessTokenRequest extends SenderConstraint {
   consumerKey: string;
   /** The end user; omitted for application tokens (the user is then the application: the consumer key). */
   userId?: string;
@@ -21,7 +34,8 @@ export interface IssueAccessTokenRequest {
 
 export interface IssuedTokens {
   accessToken: string;
-  tokenType: 'Bearer';
+  /** `DPoP` for a token bound to a DPoP key (`confirmation.jkt`, RFC 9449 §5), else `Bearer` (mTLS-bound tokens too, RFC 8705 §3). */
+  tokenType: 'Bearer' | 'DPoP';
   /** Seconds until expiry from now; `null` when it never expires. */
   expiresIn: number | null;
   expiresAt: number | null;
@@ -31,6 +45,8 @@ export interface IssuedTokens {
   grantId: string;
   /** True when an existing ACTIVE token was returned under the reuse policy. */
   reused: boolean;
+  /** The access token's confirmation claim, when it is sender-constrained. */
+  confirmation?: Confirmation;
 }
 
 /** What validation returns: everything about the token but its value. */
@@ -45,6 +61,8 @@ export interface AccessTokenInfo {
   expiresAt: number | null;
   /** The effective state: `EXPIRED` when past its expiry, whatever is stored. */
   state: TokenState;
+  /** The confirmation claim (`cnf`) of a sender-constrained token; absent for a bearer token. */
+  confirmation?: Confirmation;
 }
 
 export interface IssueAuthorizationCodeRequest {
@@ -99,9 +117,11 @@ export interface RefreshTokenInfo {
   state: TokenState;
   /** When it was rotated; `null` while never rotated. */
   rotatedAt: number | null;
+  /** The confirmation claim of a bound refresh token; absent when it is not bound. */
+  confirmation?: Confirmation;
 }
 
-export interface RedeemAuthorizationCodeRequest {
+export interface RedeemAuthorizationCodeRequest extends SenderConstraint {
   code: string;
   consumerKey: string;
   /** Required when the code was issued with a redirect URI; must match exactly. */
@@ -123,6 +143,18 @@ export interface RedeemAuthorizationCodeRequest {
 
 export interface RefreshAccessTokenRequest {
   refreshToken: string;
+  /**
+   * What the refresh request proved (a DPoP proof's key, a TLS client certificate). A bound refresh
+   * token is refused (`CONFIRMATION_MISMATCH`, nothing changes) unless this satisfies its binding;
+   * the new access token is bound to it, and the new refresh token keeps the old one's binding.
+   */
+  confirmation?: Confirmation;
+  /**
+   * The client did not authenticate (a public client): only a sender-constrained refresh token is
+   * accepted, its binding standing in for client authentication (RFC 9449 §5, RFC 8705 §4); an
+   * unbound one is refused with `INVALID_CLIENT`. Default false.
+   */
+  publicClient?: boolean;
   consumerKey: string;
   /** A subset of the original scopes; default: the original scopes. */
   scopes?: string[] | string;

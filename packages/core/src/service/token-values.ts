@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomFillSync, randomUUID, timingSafeEqual } from 'node:crypto';
+import { type Confirmation, encodeConfirmation } from '../confirmation.js';
 
 const TOKEN_BYTES = 32;
 // CSPRNG output is fetched 128 tokens at a time (as node:crypto's randomUUID does for UUIDs): one
@@ -37,13 +38,21 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /**
- * The reuse key for (consumer key, user, user type, scope set). Scopes must already be normalised.
- * A digest, so it is fixed-length for every backend's index; it is not secret.
+ * The reuse key for (consumer key, user, user type, scope set), and the sender constraint when the
+ * token is bound: a token bound to one key is never handed back to a request proving another (or
+ * none). Scopes must already be normalised. A digest, so it is fixed-length for every backend's
+ * index; it is not secret. Unbound tokens keep the key they always had.
  */
-export function computeReuseKey(consumerKey: string, userId: string, userType: string, scopes: readonly string[]): string {
-  return createHash('sha256')
-    .update(JSON.stringify([consumerKey, userId, userType, scopes]), 'utf8')
-    .digest('hex');
+export function computeReuseKey(
+  consumerKey: string,
+  userId: string,
+  userType: string,
+  scopes: readonly string[],
+  confirmation?: Confirmation,
+): string {
+  const parts: unknown[] = [consumerKey, userId, userType, scopes];
+  if (confirmation !== undefined) parts.push(encodeConfirmation(confirmation));
+  return createHash('sha256').update(JSON.stringify(parts), 'utf8').digest('hex');
 }
 
 /** RFC 7636 code_verifier: 43..128 characters of [A-Z a-z 0-9 - . _ ~]. */

@@ -1,14 +1,16 @@
-import type {
-  PkceMethod,
-  StoredAccessToken,
-  StoredAuthorizationCode,
-  StoredClient,
-  StoredRefreshToken,
-  StoredRowByKind,
-  TokenKind,
-  TokenState,
-  UserType,
-  ValidityOverrides,
+import {
+  decodeConfirmation,
+  encodeConfirmation,
+  type PkceMethod,
+  type StoredAccessToken,
+  type StoredAuthorizationCode,
+  type StoredClient,
+  type StoredRefreshToken,
+  type StoredRowByKind,
+  type TokenKind,
+  type TokenState,
+  type UserType,
+  type ValidityOverrides,
 } from '@tokenstore/core';
 import type { SqlCompiler } from '../dialects/dialect.js';
 import { TOKEN_BASE_FIELDS } from './tables.js';
@@ -46,11 +48,17 @@ export class RowCodec {
           reuse_key: access.reuseKey,
           is_exclusive: this.#dialect.booleanParameter(access.exclusive),
           grant_type: access.grantType,
+          confirmation: encodeConfirmation(access.confirmation),
         };
       }
       case 'refreshToken': {
         const refresh = row as StoredRefreshToken;
-        return { ...base, rotated_at: refresh.rotatedAt, reuse_count: refresh.reuseCount };
+        return {
+          ...base,
+          rotated_at: refresh.rotatedAt,
+          reuse_count: refresh.reuseCount,
+          confirmation: encodeConfirmation(refresh.confirmation),
+        };
       }
       default: {
         const code = row as StoredAuthorizationCode;
@@ -88,6 +96,7 @@ export class RowCodec {
           reuseKey: String(raw.reuse_key),
           exclusive: toBoolean(raw.is_exclusive),
           grantType: String(raw.grant_type),
+          confirmation: decodeConfirmation(raw.confirmation),
         } satisfies StoredAccessToken as StoredRowByKind[K];
       case 'refreshToken':
         return {
@@ -104,6 +113,7 @@ export class RowCodec {
           stateChangedAt: toNumber(raw.state_changed_at),
           rotatedAt: nullableNumber(raw.rotated_at),
           reuseCount: toNumber(raw.reuse_count),
+          confirmation: decodeConfirmation(raw.confirmation),
         } satisfies StoredRefreshToken as StoredRowByKind[K];
       default:
         return {

@@ -56,8 +56,9 @@ const TOKEN_BASE_COLUMNS = Object.keys(TOKEN_BASE_FIELDS);
 
 /** Columns the store writes and reads per token kind (generated and surrogate columns excluded). */
 export const TOKEN_COLUMNS: Readonly<Record<TokenKind, readonly string[]>> = {
-  accessToken: [...TOKEN_BASE_COLUMNS, 'reuse_key', 'is_exclusive', 'grant_type'],
-  refreshToken: [...TOKEN_BASE_COLUMNS, 'rotated_at', 'reuse_count'],
+  // confirmation: 006_confirmation.sql
+  accessToken: [...TOKEN_BASE_COLUMNS, 'reuse_key', 'is_exclusive', 'grant_type', 'confirmation'],
+  refreshToken: [...TOKEN_BASE_COLUMNS, 'rotated_at', 'reuse_count', 'confirmation'],
   authorizationCode: [...TOKEN_BASE_COLUMNS, 'redirect_uri', 'code_challenge', 'code_challenge_method', 'nonce'],
 };
 

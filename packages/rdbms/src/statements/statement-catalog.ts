@@ -348,8 +348,9 @@ export const DEFAULT_EXAMPLES: StatementExamples = {
       reuse_key: 'example-reuse-key',
       is_exclusive: false,
       grant_type: 'authorization_code',
+      confirmation: null,
     },
-    refreshToken: { ...exampleBase, token_key: 'example-refresh-key', rotated_at: null, reuse_count: 0 },
+    refreshToken: { ...exampleBase, token_key: 'example-refresh-key', rotated_at: null, reuse_count: 0, confirmation: null },
     authorizationCode: {
       ...exampleBase,
       token_key: 'example-code-key',

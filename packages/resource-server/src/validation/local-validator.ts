@@ -34,7 +34,7 @@ export class LocalValidator implements TokenValidator {
         scopes: info.scopes,
         issuedAt: info.issuedAt,
         expiresAt: info.expiresAt,
-        cnf: undefined,
+        cnf: info.confirmation === undefined ? undefined : Object.freeze({ ...info.confirmation }),
         info,
       },
     };

@@ -19,9 +19,12 @@ export function metadataPathOf(issuer: string): string {
  * issuer's URL plus `/authorize`, `/token`, `/revoke`, `/introspect`), and what they support. Only
  * what the server does is listed: the code flow with PKCE S256 alone, secrets by Basic or form.
  */
-export function authorizationServerMetadata(issuer: string): Record<string, unknown> {
+export function authorizationServerMetadata(
+  issuer: string,
+  senderConstraints: { dpopAlgorithms?: readonly string[]; certificateBound?: boolean } = {},
+): Record<string, unknown> {
   const base = issuer.replace(/\/+$/, '');
-  return {
+  const metadata: Record<string, unknown> = {
     issuer,
     authorization_endpoint: `${base}/authorize`,
     token_endpoint: `${base}/token`,
@@ -37,11 +40,18 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     revocation_endpoint_auth_methods_supported: AUTH_METHODS,
     introspection_endpoint_auth_methods_supported: AUTH_METHODS,
   };
+  // RFC 9449 §5.1 and RFC 8705 §3.3.
+  if (senderConstraints.dpopAlgorithms) metadata.dpop_signing_alg_values_supported = [...senderConstraints.dpopAlgorithms];
+  if (senderConstraints.certificateBound) metadata.tls_client_certificate_bound_access_tokens = true;
+  return metadata;
 }
 
 /** `GET /.well-known/oauth-authorization-server[/issuer path]`: the metadata document. */
 export async function metadataEndpoint(context: ServerContext, _req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
   // Routed only when an issuer is known (see token-server.ts).
-  sendJson(res, 200, authorizationServerMetadata(context.options.issuer!));
+  const { dpop, mtls } = context.options.senderConstraints;
+  // Certificate-bound tokens need a way for certificates to arrive: TLS client certificates or a trusted proxy header.
+  const certificateBound = mtls !== undefined && (context.options.tls?.requestCert === true || mtls.certificateHeader !== undefined);
+  sendJson(res, 200, authorizationServerMetadata(context.options.issuer!, { dpopAlgorithms: dpop?.verify.algorithms, certificateBound }));
   return undefined;
 }

@@ -1,5 +1,6 @@
 import {
   type AccessTokenInfo,
+  type Confirmation,
   type RefreshTokenInfo,
   type TokenService,
   TokenState,
@@ -17,6 +18,8 @@ export interface FoundToken {
   issuedAt: number;
   expiresAt: number | null;
   active: boolean;
+  /** The confirmation claim of a sender-constrained token. */
+  confirmation: Confirmation | undefined;
 }
 
 /**
@@ -37,6 +40,6 @@ async function lookup(service: TokenService, kind: FoundToken['kind'], token: st
   const inspect = kind === 'access_token' ? service.inspectAccessToken(token) : service.inspectRefreshToken(token);
   const info = await unlessInvalidInput<AccessTokenInfo | RefreshTokenInfo | null, null>(inspect, null);
   if (!info) return null;
-  const { consumerKey, userId, userType, scopes, issuedAt, expiresAt, state } = info;
-  return { kind, consumerKey, userId, userType, scopes, issuedAt, expiresAt, active: state === TokenState.Active };
+  const { consumerKey, userId, userType, scopes, issuedAt, expiresAt, state, confirmation } = info;
+  return { kind, consumerKey, userId, userType, scopes, issuedAt, expiresAt, active: state === TokenState.Active, confirmation };
 }

@@ -2,7 +2,7 @@ import { MemoryStore } from '@tokenstore/cache';
 import { CassandraStore, CONSISTENCY_PRESETS } from '@tokenstore/cassandra';
 import type { TokenStore } from '@tokenstore/core';
 import { createSqlStore } from '@tokenstore/rdbms';
-import { isolatedDatabaseUrl } from '../../../rdbms/test/support/isolated-database.js';
+import { isolatedDatabaseUrl, namespacedDatabaseName } from '../../../rdbms/test/support/isolated-database.js';
 
 /** A backend the end-to-end suite runs on: a reason to skip, or a way to open a store. */
 export interface TestBackend {
@@ -21,25 +21,27 @@ export function memoryBackend(): TestBackend {
   return { name: 'memory', openStore: async () => new MemoryStore() };
 }
 
-export function postgresBackend(): TestBackend {
+// Each takes the name of its schema / database / keyspace: test files running in parallel need their own.
+
+export function postgresBackend(name = ISOLATED_NAME): TestBackend {
   const url = process.env.TOKENSTORE_TEST_POSTGRES_URL;
   if (!url) return { name: 'postgres', skip: 'TOKENSTORE_TEST_POSTGRES_URL is not set', openStore: unavailable };
   return {
     name: 'postgres',
-    openStore: async () => createSqlStore({ url: await isolatedDatabaseUrl('postgres', url, ISOLATED_NAME), migrate: true }),
+    openStore: async () => createSqlStore({ url: await isolatedDatabaseUrl('postgres', url, name), migrate: true }),
   };
 }
 
-export function mysqlBackend(): TestBackend {
+export function mysqlBackend(name = ISOLATED_NAME): TestBackend {
   const url = process.env.TOKENSTORE_TEST_MYSQL_URL;
   if (!url) return { name: 'mysql', skip: 'TOKENSTORE_TEST_MYSQL_URL is not set', openStore: unavailable };
   return {
     name: 'mysql',
-    openStore: async () => createSqlStore({ url: await isolatedDatabaseUrl('mysql', url, ISOLATED_NAME), migrate: true }),
+    openStore: async () => createSqlStore({ url: await isolatedDatabaseUrl('mysql', url, name), migrate: true }),
   };
 }
 
-export function cassandraBackend(): TestBackend {
+export function cassandraBackend(name = ISOLATED_NAME): TestBackend {
   const url = process.env.TOKENSTORE_TEST_CASSANDRA_URL?.trim();
   if (!url) return { name: 'cassandra', skip: 'TOKENSTORE_TEST_CASSANDRA_URL is not set', openStore: unavailable };
   return {
@@ -50,7 +52,7 @@ export function cassandraBackend(): TestBackend {
       target.pathname = '/'; // the keyspace is ours, whatever the URL names
       return CassandraStore.create({
         url: target.toString(),
-        keyspace: ISOLATED_NAME,
+        keyspace: namespacedDatabaseName(name),
         createSchema: true,
         consistency: CONSISTENCY_PRESETS.production,
       });

@@ -87,7 +87,15 @@ export async function oauthError(promise: Promise<unknown>): Promise<{ status: n
  */
 export async function authorizationCodeFlow(
   f: RunningFixture,
-  options: { client?: oauth.Client; auth?: oauth.ClientAuth; redirectUri?: string; scope?: string; user?: keyof typeof USERS } = {},
+  options: {
+    client?: oauth.Client;
+    auth?: oauth.ClientAuth;
+    redirectUri?: string;
+    scope?: string;
+    user?: keyof typeof USERS;
+    /** Redeem the code with DPoP proofs of this handle (RFC 9449 §5). */
+    dpop?: oauth.DPoPHandle;
+  } = {},
 ) {
   const client = options.client ?? f.client;
   const redirectUri = options.redirectUri ?? CLIENT_REDIRECT;
@@ -116,15 +124,10 @@ export async function authorizationCodeFlow(
   const parameters = oauth.validateAuthResponse(f.as, client, callback, state);
   const code = parameters.get('code')!;
   f.secrets.add(code);
-  const response = await oauth.authorizationCodeGrantRequest(
-    f.as,
-    client,
-    options.auth ?? f.auth,
-    parameters,
-    redirectUri,
-    verifier,
-    INSECURE,
-  );
+  const response = await oauth.authorizationCodeGrantRequest(f.as, client, options.auth ?? f.auth, parameters, redirectUri, verifier, {
+    ...INSECURE,
+    ...(options.dpop ? { DPoP: options.dpop } : {}),
+  });
   const tokens = await oauth.processAuthorizationCodeResponse(f.as, client, response);
   remember(f, tokens);
   return { tokens, code, parameters, verifier, redirectUri };

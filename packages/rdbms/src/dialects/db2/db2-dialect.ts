@@ -14,7 +14,7 @@ const RETIRED_STATES = "'INACTIVE', 'REVOKED', 'EXPIRED'";
 const TEXT = 'CLOB(1M)';
 
 /**
- * The type of every column an insert below names, as `sql/db2/001_tokens.sql` declares it: DB2
+ * The type of every column an insert below names, as `sql/db2/001_tokens.sql` (and later files) declare it: DB2
  * cannot type a bare `?` in a select list (SQL0418N), so those inserts cast each one.
  */
 const COLUMN_TYPES: Readonly<Record<string, string>> = {
@@ -32,6 +32,8 @@ const COLUMN_TYPES: Readonly<Record<string, string>> = {
   issued_at: 'BIGINT',
   expires_at: 'BIGINT',
   state_changed_at: 'BIGINT',
+  // 006_confirmation.sql
+  confirmation: 'VARCHAR(255)',
   lease_name: 'VARCHAR(64)',
   holder: 'VARCHAR(255)',
 };
