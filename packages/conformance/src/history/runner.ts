@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one operation per case of the random mix, each next to its own bookkeeping, reads
+// best as one switch; the pieces that stand alone (log, checker, registry, purge observer) are their own modules.
 import {
   ErrorCode,
   generateTokenValue,
