@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MemoryStore } from '@tokenstore/cache';
 import {
   ErrorCode,
   fileCheckpoint,
@@ -11,7 +12,6 @@ import {
   type RewrapOptions,
   TokenStoreError,
 } from '@tokenstore/core';
-import type { MemoryStore } from '@tokenstore/cache';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AES_A, AES_B, countAccepted, Deployment, ENCRYPT_AES, HASH, PEPPER_1, seed } from './protection-fixtures.js';
 

@@ -29,7 +29,10 @@ function skipped(backend: string, reason: string): void {
 export function sqlProviderFlows(backend: 'postgres' | 'mysql', modes: readonly Mode[]): void {
   const variable = backend === 'postgres' ? 'TOKENSTORE_TEST_POSTGRES_URL' : 'TOKENSTORE_TEST_MYSQL_URL';
   const url = process.env[variable];
-  if (!url) return skipped(backend, `${variable} is not set`);
+  if (!url) {
+    skipped(backend, `${variable} is not set`);
+    return;
+  }
   let database: TestDatabase | undefined;
   const stores: TokenStore[] = [];
   afterAll(async () => {
@@ -55,7 +58,10 @@ export function sqlProviderFlows(backend: 'postgres' | 'mysql', modes: readonly 
 /** The provider flows on Cassandra: one keyspace for the file (schema created once), emptied before each test. */
 export function cassandraProviderFlows(modes: readonly Mode[]): void {
   const url = process.env.TOKENSTORE_TEST_CASSANDRA_URL?.trim();
-  if (!url) return skipped('cassandra', 'TOKENSTORE_TEST_CASSANDRA_URL is not set');
+  if (!url) {
+    skipped('cassandra', 'TOKENSTORE_TEST_CASSANDRA_URL is not set');
+    return;
+  }
   const keyspace = namespacedDatabaseName(ISOLATED_NAME);
   let client: cassandra.Client | undefined;
   let schemaReady = false;
