@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createProtector, ManualClock, TokenService } from '@tokenstore/core';
 import { createSqlStore, type SqlStore } from '@tokenstore/rdbms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,12 +43,18 @@ describe.skipIf(!SERVER_URL)('operator workflow on PostgreSQL: migrate, stats, p
   it('migrate applies the schema, then has nothing left to do', async () => {
     const first = await run(['migrate', '--json']);
     expect(first.code).toBe(0);
-    expect((JSON.parse(first.stdout) as MigrateReport).applied).toEqual([
+    // Every file shipped in sql/postgres, in order (other issues add files: the expectation follows the folder).
+    const shipped = readdirSync(fileURLToPath(new URL('../../../sql/postgres/', import.meta.url)))
+      .filter((name) => /^\d{3}_\w+\.sql$/.test(name))
+      .sort();
+    expect(shipped.slice(0, 5)).toEqual([
       '001_tokens.sql',
       '002_audit.sql',
       '003_client_policy.sql',
       '004_count_index.sql',
+      '005_artifacts.sql',
     ]);
+    expect((JSON.parse(first.stdout) as MigrateReport).applied).toEqual(shipped);
     const second = await run(['migrate', '--json']);
     expect((JSON.parse(second.stdout) as MigrateReport).applied).toEqual([]);
   });
