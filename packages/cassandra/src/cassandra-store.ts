@@ -1,4 +1,5 @@
 import {
+  type ArtifactStore,
   checkProtectedKind,
   checkPurgeCriteria,
   checkScanRequest,
@@ -22,6 +23,9 @@ import {
   type TokenKind,
   type TokenStore,
 } from '@tokenstore/core';
+import { CassandraArtifacts } from './artifact-primitives.js';
+import { ArtifactPurge } from './artifact-purge.js';
+import { ArtifactRows } from './artifacts.js';
 import type { CassandraExecuteOptions } from './client.js';
 import { ClientRows } from './clients.js';
 import type { ResolvedConsistency, StoreOperation } from './consistency.js';
@@ -56,11 +60,13 @@ const PAGE_STATE = /^[0-9a-f]+$/i;
  *
  * The facade: it checks what reaches it and runs each primitive as one operation of the shared
  * {@link CassandraExecutor}; the work is done by the collaborators (rows, reuse slots, lookups, purge
- * index and lease, state changes, rotation, revocation, key replacement, clients).
+ * index and lease, state changes, rotation, revocation, key replacement, clients, artifacts).
  */
 export class CassandraStore implements TokenStore {
   readonly backend = BACKEND;
   readonly capabilities: StoreCapabilities = { shared: true, nativeExpiry: true, timeGranularityMs: 1 };
+  /** Provider artifacts (issue 14): `008_artifacts.cql`, see {@link ArtifactRows}. */
+  readonly artifacts: ArtifactStore;
   readonly #options: ResolvedCassandraOptions;
   readonly #x: CassandraExecutor;
   readonly #ttl: StoreTtlPolicy;
@@ -95,7 +101,13 @@ export class CassandraStore implements TokenStore {
     this.#rotation = new Rotation(x, this.#ttl, { rows: this.#rows, index, changes: this.#changes });
     this.#revocation = new Revocation(x, { rows: this.#rows, lookups, changes: this.#changes });
     this.#replacement = new KeyReplacement(x, this.#ttl, { rows: this.#rows, index, slots: this.#slots });
-    this.#purge = new Purge(x, { index: new PurgeIndexReader(x, bucketMs, registry), rows: this.#rows });
+    const indexReader = new PurgeIndexReader(x, bucketMs, registry);
+    this.#purge = new Purge(x, { index: indexReader, rows: this.#rows });
+    const artifactRows = new ArtifactRows(x, this.#ttl, index);
+    this.artifacts = new CassandraArtifacts(x, {
+      rows: artifactRows,
+      purge: new ArtifactPurge(x, { index: indexReader, rows: artifactRows }),
+    });
     this.#lease = new PurgeLease(x);
     this.#clients = new ClientRows(x);
     const readByKey = (operation: StoreOperation) => ({ prepare: true, consistency: x.levels(operation).codes.read });

@@ -55,6 +55,8 @@ export const STORE_OPERATIONS = [
   'lease',
   'scan',
   'replaceKey',
+  // Provider artifacts (issue 14): every artifact primitive; their purge runs at the purge levels.
+  'artifacts',
 ] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
@@ -62,7 +64,7 @@ export type StoreOperation = (typeof STORE_OPERATIONS)[number];
  * Operations that exist for their lightweight transaction. Setting `write: 'ANY'` on one of them
  * explicitly is refused at construction: a lightweight transaction cannot be committed at ANY here.
  */
-const ATOMIC_OPERATIONS: ReadonlySet<StoreOperation> = new Set(['compareAndSetState', 'rotateRefreshToken', 'lease']);
+const ATOMIC_OPERATIONS: ReadonlySet<StoreOperation> = new Set(['compareAndSetState', 'rotateRefreshToken', 'lease', 'artifacts']);
 
 export interface ConsistencyOptions extends ConsistencySettings {
   /** Overrides per operation; unset levels fall back to the top-level ones, then to the defaults. */

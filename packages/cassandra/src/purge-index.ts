@@ -4,6 +4,9 @@ import type { CassandraExecutor } from './executor.js';
 import { millis, textOf } from './token-rows.js';
 import { bucketTtl, inactiveEntryTtl, type TtlPolicy } from './ttl.js';
 
+/** What a purge-index entry points at: a token row of a kind, or a provider artifact (`<model>:<key>`). */
+export type PurgeIndexKind = TokenKind | 'artifact';
+
 /** Why a purge-index entry exists: the row expires at `event_at`, or left ACTIVE at `event_at`. */
 export type PurgeReason = 'expiry' | 'inactive';
 export const PURGE_REASONS: readonly PurgeReason[] = ['inactive', 'expiry'];
@@ -22,7 +25,7 @@ export class BucketRegistry {
   static readonly #limit = 10_000;
 
   /** True the first time a bucket is seen (the caller then writes its registration). */
-  needsRegistration(kind: TokenKind, reason: PurgeReason, bucket: number): boolean {
+  needsRegistration(kind: PurgeIndexKind, reason: PurgeReason, bucket: number): boolean {
     const id = `${kind}|${reason}|${bucket}`;
     if (this.#known.has(id)) return false;
     if (this.#known.size >= BucketRegistry.#limit) this.#known.clear();
@@ -31,7 +34,7 @@ export class BucketRegistry {
   }
 
   /** A registration failed to be written: try again next time. */
-  forget(kind: TokenKind, reason: PurgeReason, bucket: number): void {
+  forget(kind: PurgeIndexKind, reason: PurgeReason, bucket: number): void {
     this.#known.delete(`${kind}|${reason}|${bucket}`);
   }
 }
@@ -54,12 +57,12 @@ export class PurgeIndexWriter {
     this.#registry = registry;
   }
 
-  writeInactiveEntry(kind: TokenKind, key: string, at: number, now: number, levels: OperationConsistency): Promise<void> {
+  writeInactiveEntry(kind: PurgeIndexKind, key: string, at: number, now: number, levels: OperationConsistency): Promise<void> {
     return this.writeIndexEntry(kind, 'inactive', at, key, inactiveEntryTtl(at, now, this.#ttl), now, levels);
   }
 
   async writeIndexEntry(
-    kind: TokenKind,
+    kind: PurgeIndexKind,
     reason: PurgeReason,
     eventAt: number,
     key: string,
@@ -88,7 +91,7 @@ export class PurgeIndexWriter {
   }
 
   /** Deletes the entry of the event at `at` for the row `key` (its bucket stays registered). */
-  removeEntry(kind: TokenKind, reason: PurgeReason, at: number, key: string, levels: OperationConsistency): Promise<unknown> {
+  removeEntry(kind: PurgeIndexKind, reason: PurgeReason, at: number, key: string, levels: OperationConsistency): Promise<unknown> {
     return this.#x.execute(this.#x.cql.purge.removeEntry, [kind, reason, new Date(bucketOf(at, this.#bucketMs)), new Date(at), key], {
       consistency: levels.codes.write,
     });
@@ -115,7 +118,7 @@ export class PurgeIndexReader {
   }
 
   /** The registered buckets of `kind` and `reason` up to the bucket of `cutoff`, oldest first. */
-  async buckets(kind: TokenKind, reason: PurgeReason, cutoff: number, levels: OperationConsistency): Promise<number[]> {
+  async buckets(kind: PurgeIndexKind, reason: PurgeReason, cutoff: number, levels: OperationConsistency): Promise<number[]> {
     const buckets = await this.#x.execute(
       this.#x.cql.purge.selectBuckets,
       [kind, reason, new Date(bucketOf(cutoff, this.bucketMs)), 1000],
@@ -129,7 +132,7 @@ export class PurgeIndexReader {
 
   /** Up to `pageSize` entries of a bucket whose event is before `cutoff`, in event order. */
   async due(
-    kind: TokenKind,
+    kind: PurgeIndexKind,
     reason: PurgeReason,
     bucket: number,
     cutoff: number,
@@ -147,14 +150,14 @@ export class PurgeIndexReader {
   }
 
   /** Deletes a bucket's entries up to and including `last`. */
-  async removeUpTo(kind: TokenKind, reason: PurgeReason, bucket: number, last: DueEntry, levels: OperationConsistency): Promise<void> {
+  async removeUpTo(kind: PurgeIndexKind, reason: PurgeReason, bucket: number, last: DueEntry, levels: OperationConsistency): Promise<void> {
     await this.#x.execute(this.#x.cql.purge.removeUpTo, [kind, reason, new Date(bucket), new Date(last.at), last.key], {
       consistency: levels.codes.write,
     });
   }
 
   /** Deletes a bucket and its registration. */
-  async dropBucket(kind: TokenKind, reason: PurgeReason, bucket: number, levels: OperationConsistency): Promise<void> {
+  async dropBucket(kind: PurgeIndexKind, reason: PurgeReason, bucket: number, levels: OperationConsistency): Promise<void> {
     const cql = this.#x.cql.purge;
     const params = [kind, reason, new Date(bucket)];
     await this.#x.execute(cql.removeBucket, params, { consistency: levels.codes.write });

@@ -19,6 +19,11 @@ export const DATA_TABLES = [
   'purge_index',
   'purge_buckets',
   'purge_lease',
+  // 008_artifacts.cql
+  'artifacts',
+  'artifacts_by_uid',
+  'artifacts_by_user_code',
+  'artifacts_by_grant',
 ] as const;
 export type DataTable = (typeof DATA_TABLES)[number];
 

@@ -1,4 +1,5 @@
 import type { TokenKind } from '@tokenstore/core';
+import { artifactStatements } from './artifact-rows.js';
 import { CLIENT_COLUMNS, TOKEN_TABLES, tokenColumns } from './token-rows.js';
 
 function placeholders(count: number): string {
@@ -130,6 +131,7 @@ export function buildStatements(keyspace: string) {
       remove: `DELETE FROM ${ks}.clients WHERE consumer_key = ? IF EXISTS`,
       scan: `SELECT ${clientList} FROM ${ks}.clients`,
     },
+    artifacts: artifactStatements(ks),
   };
 }
 

@@ -13,6 +13,7 @@ describe('CQL schema files', () => {
       '005_purge',
       '006_client_policy',
       '007_confirmation',
+      '008_artifacts',
     ]);
     for (const file of files)
       expect(file.statements.at(-1)).toContain(`INSERT INTO ${MIGRATIONS_TABLE} (version, applied_at) VALUES ('${file.version}'`);

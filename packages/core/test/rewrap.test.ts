@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MemoryStore } from '@tokenstore/cache';
 import {
   ErrorCode,
   fileCheckpoint,
@@ -43,6 +44,20 @@ describe('RewrapJob', () => {
     // 25 rows in pages of 10 take at least 3 pages per token kind, plus one for clients.
     expect(summary.batches).toBeGreaterThanOrEqual(10);
     expect(deployment.progress.length).toBe(summary.batches);
+  });
+
+  it('says it does not convert provider artifacts, which stay readable only through the fallback', async () => {
+    const { deployment, service } = await plainDeployment(2);
+    const plain = deployment.service({ mode: 'plain' });
+    await plain.artifacts.upsert('Session', 'session-id', { uid: 'session-uid', accountId: 'alice' }, 3600);
+    const summary = await new RewrapJob(service).run();
+    expect(summary.completed).toBe(true);
+    expect(summary.notConverted).toEqual(['artifacts']);
+    // Still found through the plain fallback, and still stored under its plaintext id: not converted.
+    expect(await service.artifacts.find('Session', 'session-id')).toMatchObject({ accountId: 'alice' });
+    expect([...(deployment.store as MemoryStore).artifacts.rows()].map((row) => row.key)).toEqual(['session-id']);
+    const withoutFallback = deployment.service(HASH);
+    expect(await withoutFallback.artifacts.find('Session', 'session-id')).toBeUndefined();
   });
 
   it('resumes from the checkpoint after a crash mid-run, and the totals of the pass are right', async () => {

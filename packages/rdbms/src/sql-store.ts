@@ -1,4 +1,5 @@
 import {
+  type ArtifactStore,
   ConflictError,
   checkProtectedKind,
   checkPurgeCriteria,
@@ -31,6 +32,7 @@ import { type MigrationResult, MigrationRunner } from './migrations/runner.js';
 import { type ResolvedSqlStoreOptions, resolveSqlStoreOptions, type SqlStoreOptions } from './options.js';
 import { type RawRow, RowCodec, toNumber } from './schema/row-codec.js';
 import { ACTIVE_REUSE_INDEX, PURGE_LEASE_NAME } from './schema/tables.js';
+import { SqlArtifacts } from './sql-artifacts.js';
 import { SqlExecutor } from './sql-executor.js';
 import type { SqlStatement } from './statements/sql-statement.js';
 import { type PurgeArguments, StatementCatalog, type UserRevocationShape } from './statements/statement-catalog.js';
@@ -59,6 +61,8 @@ export class SqlStore implements TokenStore {
   readonly dialect: SqlDialect;
   /** Every statement this store sends (see {@link StatementCatalog.samples}). */
   readonly statements: StatementCatalog;
+  /** Provider artifacts (issue 14), in `tokenstore_artifact` (see {@link SqlArtifacts}). */
+  readonly artifacts: ArtifactStore;
 
   readonly #options: ResolvedSqlStoreOptions;
   readonly #driver: SqlDriver;
@@ -75,6 +79,13 @@ export class SqlStore implements TokenStore {
     this.statements = new StatementCatalog(this.dialect);
     this.#codec = new RowCodec(this.dialect);
     this.#sql = new SqlExecutor(this.dialect, this.#driver, this.#options.retry);
+    this.artifacts = new SqlArtifacts({
+      backend: this.backend,
+      gate: this.#gate,
+      sql: this.#sql,
+      codec: this.#codec,
+      statements: this.statements.artifact,
+    });
   }
 
   /**

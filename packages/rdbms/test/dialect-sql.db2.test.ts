@@ -79,6 +79,7 @@ const DB2: SyntaxCheck = {
     { kind: 'DELETE FROM (fullselect)', matches: /^DELETE FROM \(\n/, why: 'the grammar deletes from tables only' },
     { kind: 'data-change table reference', matches: /\b(OLD|NEW|FINAL) TABLE \(/, why: 'the grammar has no OLD/NEW/FINAL TABLE' },
     { kind: 'compound statement', matches: /^BEGIN\n/, why: 'the grammar has no BEGIN … END blocks' },
+    { kind: 'MERGE', matches: /^MERGE INTO/, why: 'the grammar has no MERGE statement' },
   ],
 };
 
@@ -109,7 +110,7 @@ describe('DB2 dialect: the statements the store sends', () => {
     const { failures, unsupportedSeen } = checkAllSyntax(DB2, [...statements, ...runner]);
     expect(failures).toEqual([]);
     // CREATE INDEX only occurs in the schema files, checked below.
-    expect(unsupportedSeen).toEqual(['DELETE FROM (fullselect)', 'compound statement', 'data-change table reference']);
+    expect(unsupportedSeen).toEqual(['DELETE FROM (fullselect)', 'MERGE', 'compound statement', 'data-change table reference']);
   });
 
   it('has a syntax check that can fail: a malformed statement does not parse', () => {
@@ -121,9 +122,10 @@ describe('DB2 dialect: the statements the store sends', () => {
     const checks: Array<[string, string]> = [
       [TOKEN_TABLES.accessToken, dialect.insertExclusiveAccessToken(TOKEN_TABLES.accessToken, TOKEN_COLUMNS.accessToken)],
       [LEASE_TABLE, dialect.leaseStatements(LEASE_TABLE).insertIfAbsent],
+      [ARTIFACT_TABLE, dialect.upsert(ARTIFACT_TABLE, ARTIFACT_COLUMNS, ['model', 'artifact_key'])],
     ];
     for (const [table, sql] of checks) {
-      const casts = [...sql.matchAll(/CAST\(:(\w+) AS ([^)]+\)?)\)/g)];
+      const casts = [...sql.matchAll(/CAST\(:(\w+) AS ([A-Z]+(?:\(\w+\))?)\)/g)];
       expect(casts.length).toBeGreaterThan(0);
       for (const [, column, type] of casts) expect(`${column} ${type}`).toBe(`${column} ${tables.get(table)!.get(column!)}`);
     }
@@ -155,6 +157,24 @@ describe('DB2 dialect: the statements the store sends', () => {
       `SELECT token_key FROM NEW TABLE (\n  INSERT INTO tokenstore_authorization_code_audit (${target.columns.join(', ')}, archived_at)`,
     );
     expect(dialect.selectPurgeableKeys(target).endsWith('WITH RS USE AND KEEP UPDATE LOCKS SKIP LOCKED DATA')).toBe(true);
+  });
+
+  it('upserts artifacts with one MERGE on the primary key, every marker typed, and purges them from a FETCH FIRST fullselect', () => {
+    const upsert = dialect.upsert(ARTIFACT_TABLE, ARTIFACT_COLUMNS, ['model', 'artifact_key']);
+    expect(upsert).toMatch(
+      /^MERGE INTO tokenstore_artifact AS target\nUSING \(VALUES \(CAST\(:model AS VARCHAR\(64\)\), CAST\(:artifact_key AS VARCHAR\(512\)\)\)\) AS source \(model, artifact_key\)\n/,
+    );
+    expect(upsert).toContain('ON target.model = source.model AND target.artifact_key = source.artifact_key');
+    expect(upsert).toContain(
+      'WHEN MATCHED THEN UPDATE SET artifact_value = CAST(:artifact_value AS CLOB(1M)), payload = CAST(:payload AS CLOB(2M)),',
+    );
+    expect(upsert).not.toMatch(/UPDATE SET [^\n]*\bmodel =/);
+    expect(upsert).toContain(`WHEN NOT MATCHED THEN INSERT (${ARTIFACT_COLUMNS.join(', ')}) VALUES (`);
+    expect(dialect.purgeExpiredArtifacts(ARTIFACT_TABLE)).toBe(
+      'DELETE FROM (\n  SELECT model, artifact_key FROM tokenstore_artifact WHERE expires_at <= :expiredBefore FETCH FIRST :limit ROWS ONLY\n)\nSKIP LOCKED DATA',
+    );
+    const consume = statements.find((statement) => statement.name === 'artifact.consume')!;
+    expect(consume.sql).toBe('UPDATE tokenstore_artifact SET consumed_at = ? WHERE model = ? AND artifact_key = ? AND consumed_at IS NULL');
   });
 
   it('keeps the migration lock in a row held by this connection’s application id, prepared idempotently', () => {

@@ -150,6 +150,25 @@ describe('SQL Server dialect: the statements the store sends', () => {
     );
   });
 
+  it('upserts artifacts with one MERGE serialised on the key by HOLDLOCK, and purges them in TOP batches through the filtered expiry index', () => {
+    const upsert = dialect.upsert(ARTIFACT_TABLE, ARTIFACT_COLUMNS, ['model', 'artifact_key']);
+    expect(upsert).toMatch(
+      /^MERGE INTO tokenstore_artifact WITH \(HOLDLOCK\) AS target\nUSING \(SELECT :model AS model, :artifact_key AS artifact_key\) AS source\n/,
+    );
+    expect(upsert).toContain('ON target.model = source.model AND target.artifact_key = source.artifact_key');
+    expect(upsert).toContain('WHEN MATCHED THEN UPDATE SET artifact_value = :artifact_value, payload = :payload,');
+    expect(upsert).not.toMatch(/UPDATE SET [^\n]*\bmodel =/);
+    expect(upsert.trimEnd().endsWith(';')).toBe(true);
+    const purge = dialect.purgeExpiredArtifacts(ARTIFACT_TABLE);
+    const index = schema.find((statement) => statement.includes(`INDEX ${ARTIFACT_TABLE}_expires_at`))!;
+    expect(purge).toMatch(/^DELETE TOP \(:limit\) FROM tokenstore_artifact WITH \(ROWLOCK, READPAST\)\n/);
+    expect(purge).toContain(`WHERE expires_at <= :expiredBefore AND ${/WHERE (.+)$/.exec(index)![1]}`);
+    const consume = statements.find((statement) => statement.name === 'artifact.consume')!;
+    expect(consume.sql).toBe(
+      'UPDATE tokenstore_artifact SET consumed_at = @p1 WHERE model = @p2 AND artifact_key = @p3 AND consumed_at IS NULL',
+    );
+  });
+
   it('takes a session-owned app lock without waiting, and releases it only when held', () => {
     expect(dialect.migrationLock.tryAcquire).toContain("@LockOwner = 'Session', @LockTimeout = 0");
     expect(dialect.migrationLock.tryAcquire).toMatch(/AS acquired;$/);

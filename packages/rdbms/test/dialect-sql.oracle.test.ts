@@ -169,6 +169,25 @@ describe('Oracle dialect: the statements the store sends', () => {
     expect(dialect.purgeAndArchiveBatch()).toBeUndefined();
   });
 
+  it('upserts artifacts with one MERGE binding only the key in its source, and purges them by ROWNUM through the expiry index', () => {
+    const upsert = dialect.upsert(ARTIFACT_TABLE, ARTIFACT_COLUMNS, ['model', 'artifact_key']);
+    expect(upsert).toMatch(
+      /^MERGE INTO tokenstore_artifact target\nUSING \(SELECT :model AS model, :artifact_key AS artifact_key FROM dual\) source\n/,
+    );
+    expect(upsert).toContain('ON (target.model = source.model AND target.artifact_key = source.artifact_key)');
+    // CLOB values are bound only where a column types them, never in the source's select list.
+    expect(upsert).toContain('WHEN MATCHED THEN UPDATE SET target.artifact_value = :artifact_value, target.payload = :payload,');
+    expect(upsert).not.toMatch(/UPDATE SET [^\n]*target\.model =/);
+    expect(upsert).toContain(`WHEN NOT MATCHED THEN INSERT (${ARTIFACT_COLUMNS.join(', ')}) VALUES (:model, :artifact_key,`);
+    expect(dialect.purgeExpiredArtifacts(ARTIFACT_TABLE)).toBe(
+      'DELETE FROM tokenstore_artifact WHERE expires_at <= :expiredBefore AND ROWNUM <= :limit',
+    );
+    const consume = statements.find((statement) => statement.name === 'artifact.consume')!;
+    expect(consume.sql).toBe(
+      'UPDATE tokenstore_artifact SET consumed_at = :1 WHERE model = :2 AND artifact_key = :3 AND consumed_at IS NULL',
+    );
+  });
+
   it('takes a DBMS_LOCK user lock per schema, exclusive, without waiting, held past commits', () => {
     expect(dialect.migrationLock.tryAcquire).toBe(
       "SELECT CASE DBMS_LOCK.REQUEST(ORA_HASH('tokenstore_migrations.' || SYS_CONTEXT('USERENV', 'CURRENT_SCHEMA'), 1073741823), 6, 0) WHEN 0 THEN 1 WHEN 4 THEN 1 ELSE 0 END AS acquired FROM dual",

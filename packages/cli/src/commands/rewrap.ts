@@ -138,4 +138,9 @@ function printSummary(context: CommandContext, report: RewrapReport, kinds: Prot
     context.stdout.write('some sealed values did not open (tampered, or written under a key no longer configured): see "failed"\n');
   if (report.completed && report.totals.converted === 0 && report.totals.unconvertible === 0 && report.totals.failed === 0)
     context.stdout.write('nothing left to convert: the fallback (TOKENSTORE_PROTECTION_FALLBACK, old peppers/keys) can be removed\n');
+  // Not silent: rewrap does not convert provider artifacts yet, and they are read through the fallback.
+  if ((report.notConverted ?? []).length > 0)
+    context.stdout.write(
+      `not converted by rewrap yet: ${report.notConverted.join(', ')} (oidc-provider artifacts). If this store holds any, keep the fallback until they have expired\n`,
+    );
 }

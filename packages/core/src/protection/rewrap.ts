@@ -50,6 +50,12 @@ export interface RewrapSummary {
   batches: number;
   /** Duration of this run. */
   durationMs: number;
+  /**
+   * What the store holds that this job does not convert: `['artifacts']` when the store keeps provider
+   * artifacts (issue 14), which rewrap does not convert yet. They stay readable through the fallback
+   * chain, so the fallback must stay configured until they have expired.
+   */
+  notConverted: string[];
 }
 
 type Outcome = keyof Omit<RewrapCounts, 'scanned'>;
@@ -267,6 +273,7 @@ export class RewrapJob {
       totals,
       batches: state.batches,
       durationMs: performance.now() - started,
+      notConverted: this.#store.artifacts ? ['artifacts'] : [],
     };
   }
 }

@@ -98,6 +98,23 @@ export interface DialectStatements {
    * Returns one column, `token_key`.
    */
   selectPurgeableKeys(target: PurgeTarget): string;
+
+  /**
+   * Upsert in one statement: inserts the row, or replaces every column but `keyColumns` of the row
+   * with the same key (provider artifacts). Markers: one per column, named after it. Where the
+   * database can report a unique violation when two upserts of a new key race (a MERGE), the store
+   * sends the statement again, and it then matches the row.
+   * PostgreSQL `ON CONFLICT … DO UPDATE`; MySQL `ON DUPLICATE KEY UPDATE`; SQL Server, Oracle, DB2 `MERGE`.
+   */
+  upsert(table: string, columns: readonly string[], keyColumns: readonly string[]): string;
+
+  /**
+   * One purge batch of provider artifacts as one statement: deletes at most `:limit` rows whose
+   * `expires_at <= :expiredBefore` (never a row without expiry), found through the
+   * `<table>_expires_at` index, skipping rows other transactions hold where the database can. Row
+   * count = rows deleted.
+   */
+  purgeExpiredArtifacts(table: string): string;
 }
 
 /** What the migration runner needs to write DDL of its own. */

@@ -3,6 +3,7 @@ import {
   encodeConfirmation,
   type PkceMethod,
   type StoredAccessToken,
+  type StoredArtifact,
   type StoredAuthorizationCode,
   type StoredClient,
   type StoredRefreshToken,
@@ -153,6 +154,39 @@ export class RowCodec {
       updated_at: client.updatedAt,
       allowed_scopes: JSON.stringify(client.allowedScopes),
       resource_server: this.#dialect.booleanParameter(client.resourceServer),
+    };
+  }
+
+  /** Bind values of an artifact row, keyed by the columns of `ARTIFACT_COLUMNS`. */
+  artifactValues(row: StoredArtifact): ColumnValues {
+    return {
+      model: row.model,
+      artifact_key: row.key,
+      artifact_value: row.value,
+      payload: row.payload,
+      is_sealed: this.#dialect.booleanParameter(row.sealed),
+      grant_id: row.grantId,
+      uid_key: row.uidKey,
+      user_code_key: row.userCodeKey,
+      expires_at: row.expiresAt,
+      consumed_at: row.consumedAt,
+      updated_at: row.updatedAt,
+    };
+  }
+
+  artifactFromRow(raw: RawRow): StoredArtifact {
+    return {
+      model: String(raw.model),
+      key: String(raw.artifact_key),
+      value: nullableString(raw.artifact_value),
+      payload: String(raw.payload),
+      sealed: toBoolean(raw.is_sealed),
+      grantId: nullableString(raw.grant_id),
+      uidKey: nullableString(raw.uid_key),
+      userCodeKey: nullableString(raw.user_code_key),
+      expiresAt: nullableNumber(raw.expires_at),
+      consumedAt: nullableNumber(raw.consumed_at),
+      updatedAt: toNumber(raw.updated_at),
     };
   }
 

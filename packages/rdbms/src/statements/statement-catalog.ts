@@ -11,6 +11,7 @@ import {
   TOKEN_COLUMNS,
   TOKEN_TABLES,
 } from '../schema/tables.js';
+import { type ArtifactStatements, defineArtifactStatements } from './artifact-statements.js';
 import { columnMarkers, type SqlStatement, StatementTemplate } from './sql-statement.js';
 
 export interface PurgeArguments {
@@ -102,6 +103,8 @@ export class StatementCatalog {
     insertIfAbsent: StatementTemplate<{ lease_name: string; holder: string; expires_at: number }>;
     release: StatementTemplate<{ leaseName: string; holder: string }>;
   };
+  /** Provider artifacts (issue 14). */
+  readonly artifact: ArtifactStatements;
 
   readonly #dialect: CatalogDialect;
   /** Archive-and-delete by key lists, per list length (select-then-delete purge). */
@@ -179,6 +182,8 @@ export class StatementCatalog {
       })),
       release: define('lease.release', lease.release, () => ({ leaseName: PURGE_LEASE_NAME, holder: 'node-a' })),
     };
+
+    this.artifact = defineArtifactStatements(dialect, define);
   }
 
   /** Compiles one statement and registers how {@link samples} binds it. */

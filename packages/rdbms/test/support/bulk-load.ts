@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TokenKind } from '@tokenstore/core';
-import { CLIENT_TABLE, TOKEN_TABLES } from '../../src/index.js';
+import { ARTIFACT_TABLE, CLIENT_TABLE, TOKEN_TABLES } from '../../src/index.js';
 import type { TestBackend } from './environment.js';
 import type { RawQuery } from './test-database.js';
 
@@ -43,6 +43,23 @@ export async function bulkLoadClients(query: RawQuery, backend: TestBackend, cou
   await query(
     `INSERT INTO ${CLIENT_TABLE} (consumer_key, secret_key, secret_value, client_name, grant_types, redirect_uris, created_at, updated_at)
 SELECT ${sql.concat("'client-'", 'n')}, ${sql.md5(sql.concat("'secret-'", 'n'))}, NULL, NULL, '[]', '[]', ${now}, ${now} FROM ${sql.series(0, count)}`,
+  );
+}
+
+/**
+ * `count` provider artifacts over five models, half of them expired before `now` and one in ten
+ * never expiring, with grants, uids and user codes spread like the token rows' (1000 grants).
+ */
+export async function bulkLoadArtifacts(query: RawQuery, backend: TestBackend, count: number, now: number): Promise<void> {
+  const sql = backend === 'postgres' ? pgSql : mysqlSql;
+  const models =
+    "CASE n % 5 WHEN 0 THEN 'Session' WHEN 1 THEN 'AccessToken' WHEN 2 THEN 'AuthorizationCode' WHEN 3 THEN 'DeviceCode' ELSE 'Grant' END";
+  await query(
+    `INSERT INTO ${ARTIFACT_TABLE} (model, artifact_key, artifact_value, payload, is_sealed, grant_id, uid_key, user_code_key, expires_at, consumed_at, updated_at)
+SELECT ${models}, ${sql.md5(sql.concat("'artifact-'", sql.text('n')))}, NULL, '{}', ${sql.false}, ${sql.concat("'grant-'", 'n % 1000')},
+  ${sql.md5(sql.concat("'uid-'", sql.text('n')))}, ${sql.md5(sql.concat("'user-code-'", sql.text('n')))},
+  CASE WHEN n % 10 = 0 THEN NULL WHEN n % 2 = 0 THEN ${now - HOUR} + n ELSE ${now + HOUR} + n END, NULL, ${now}
+FROM ${sql.series(0, count)}`,
   );
 }
 

@@ -1,6 +1,7 @@
 import { TOKEN_KINDS } from '@tokenstore/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ARTIFACT_TABLE,
   CLIENT_TABLE,
   createSqlStore,
   DEFAULT_EXAMPLES,
@@ -12,7 +13,7 @@ import {
   StatementCatalog,
   TOKEN_TABLES,
 } from '../../src/index.js';
-import { bulkLoadClients, bulkLoadTokens } from './bulk-load.js';
+import { bulkLoadArtifacts, bulkLoadClients, bulkLoadTokens } from './bulk-load.js';
 import type { TestBackend, TestEnvironment } from './environment.js';
 import { recordingMysqlPool, recordingPostgresPool } from './recording-pool.js';
 import { exerciseEveryStoreOperation } from './store-workload.js';
@@ -20,7 +21,7 @@ import { TestDatabase } from './test-database.js';
 
 /** Rows per token table: enough that a planner prefers an index whenever it has one. */
 const ROWS_PER_TABLE = 20_000;
-const SCANNED_TABLES = [...Object.values(TOKEN_TABLES), CLIENT_TABLE];
+const SCANNED_TABLES = [...Object.values(TOKEN_TABLES), CLIENT_TABLE, ARTIFACT_TABLE];
 
 /**
  * EXPLAIN of every statement in the store's catalog, on tables of 20,000 rows (half live, half
@@ -51,6 +52,7 @@ export function describeStatementPlans(backend: TestBackend, environment: TestEn
         await bulkLoadTokens(database.query, backend, { kind, first: ROWS_PER_TABLE / 2, count: ROWS_PER_TABLE / 2, expired: true, now });
       }
       await bulkLoadClients(database.query, backend, 1000, now);
+      await bulkLoadArtifacts(database.query, backend, ROWS_PER_TABLE, now);
       // VACUUM as autovacuum would have: it sets the visibility map, without which PostgreSQL cannot
       // answer a count from an index alone (an index-only scan would still visit every heap page).
       if (backend === 'postgres') await database.query('VACUUM ANALYZE');
@@ -59,7 +61,7 @@ export function describeStatementPlans(backend: TestBackend, environment: TestEn
     afterAll(() => database?.close());
 
     it('has the rows it claims to test with', async () => {
-      for (const table of Object.values(TOKEN_TABLES)) expect(await database.count(table)).toBe(ROWS_PER_TABLE);
+      for (const table of [...Object.values(TOKEN_TABLES), ARTIFACT_TABLE]) expect(await database.count(table)).toBe(ROWS_PER_TABLE);
     });
 
     it('reports a full scan when a statement has no index to use (the check can fail)', async () => {

@@ -48,6 +48,18 @@ export async function exerciseEveryStoreOperation(store: SqlStore): Promise<void
     await store.replaceKey('accessToken', second.key, { ...second, key: `${first.key}-rekeyed` });
   }
 
+  // Provider artifacts: every primitive, through the service and the store.
+  const artifacts = service.artifacts;
+  await artifacts.upsert('Session', 'session-1', { uid: 'uid-1', accountId: 'alice' }, 3600);
+  await artifacts.upsert('Session', 'session-1', { uid: 'uid-1', accountId: 'bob' }, 3600);
+  await artifacts.findByUid('Session', 'uid-1');
+  await artifacts.upsert('DeviceCode', 'device-1', { userCode: 'ABCD', grantId: 'g-1' }, 600);
+  await artifacts.findByUserCode('DeviceCode', 'ABCD');
+  await artifacts.consume('DeviceCode', 'device-1');
+  await artifacts.destroy('Session', 'session-1');
+  await artifacts.revokeByGrantId('g-1');
+  await artifacts.upsert('AccessToken', 'access-1', { grantId: 'g-2' }, 60);
+
   // Purge (lease taken, renewed, released) after everything expired.
   clock.advanceSeconds(3 * 86_400);
   await service.purgeExpired();

@@ -36,6 +36,16 @@ const COLUMN_TYPES: Readonly<Record<string, string>> = {
   confirmation: 'VARCHAR(255)',
   lease_name: 'VARCHAR(64)',
   holder: 'VARCHAR(255)',
+  // 005_artifacts.sql
+  model: 'VARCHAR(64)',
+  artifact_key: 'VARCHAR(512)',
+  artifact_value: TEXT,
+  payload: 'CLOB(2M)',
+  is_sealed: 'SMALLINT',
+  uid_key: 'VARCHAR(512)',
+  user_code_key: 'VARCHAR(512)',
+  consumed_at: 'BIGINT',
+  updated_at: 'BIGINT',
 };
 
 /**
@@ -178,6 +188,25 @@ SELECT token_key FROM NEW TABLE (
     // RS + USE AND KEEP UPDATE LOCKS holds the selected rows until commit; SKIP LOCKED DATA passes over held ones.
     return `${purgeableRows(target.table, ['token_key'])}
 WITH RS USE AND KEEP UPDATE LOCKS SKIP LOCKED DATA`;
+  }
+
+  upsert(table: string, columns: readonly string[], keyColumns: readonly string[]): string {
+    // Every marker typed (SQL0418N otherwise). Two MERGEs of a new key can both find no match; the
+    // second's duplicate key makes the store send it again.
+    const updated = columns.filter((column) => !keyColumns.includes(column));
+    return `MERGE INTO ${table} AS target
+USING (VALUES (${keyColumns.map(typedMarker).join(', ')})) AS source (${keyColumns.join(', ')})
+ON ${keyColumns.map((column) => `target.${column} = source.${column}`).join(' AND ')}
+WHEN MATCHED THEN UPDATE SET ${updated.map((column) => `${column} = ${typedMarker(column)}`).join(', ')}
+WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columns.map(typedMarker).join(', ')})`;
+  }
+
+  purgeExpiredArtifacts(table: string): string {
+    // Deleting from a fullselect with FETCH FIRST, as purgeBatch does; the expiry index excludes NULL keys.
+    return `DELETE FROM (
+  SELECT model, artifact_key FROM ${table} WHERE expires_at <= :expiredBefore FETCH FIRST :limit ROWS ONLY
+)
+SKIP LOCKED DATA`;
   }
 
   leaseStatements(table: string): LeaseStatements {

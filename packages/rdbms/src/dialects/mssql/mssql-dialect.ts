@@ -104,6 +104,24 @@ ${candidateKeys(target.table, hints)}
 ) AS candidates`;
   }
 
+  upsert(table: string, columns: readonly string[], keyColumns: readonly string[]): string {
+    // HOLDLOCK serialises the MERGE on the key, so concurrent upserts of a new key queue instead of
+    // failing with a duplicate. Only the key is bound in the source; the other values go straight
+    // into UPDATE SET and INSERT VALUES, typed by their target columns.
+    const updated = columns.filter((column) => !keyColumns.includes(column));
+    return `MERGE INTO ${table} WITH (HOLDLOCK) AS target
+USING (SELECT ${keyColumns.map((column) => `:${column} AS ${column}`).join(', ')}) AS source
+ON ${keyColumns.map((column) => `target.${column} = source.${column}`).join(' AND ')}
+WHEN MATCHED THEN UPDATE SET ${updated.map((column) => `${column} = :${column}`).join(', ')}
+WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columnMarkers(columns)});`;
+  }
+
+  purgeExpiredArtifacts(table: string): string {
+    // The literal IS NOT NULL matches the filtered expiry index's filter, so the optimiser can use it.
+    return `DELETE TOP (:limit) FROM ${table} WITH (ROWLOCK, READPAST)
+WHERE expires_at <= :expiredBefore AND expires_at IS NOT NULL`;
+  }
+
   leaseStatements(table: string): LeaseStatements {
     return standardLeaseStatements(table, this.insertIfAbsent(table, ['lease_name', 'holder', 'expires_at'], ['lease_name']));
   }

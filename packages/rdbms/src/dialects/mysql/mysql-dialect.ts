@@ -91,6 +91,20 @@ export class MysqlDialect implements SqlDialect {
     return `${purgeableKeys(target.table, ' FOR UPDATE SKIP LOCKED')} LIMIT :limit`;
   }
 
+  upsert(table: string, columns: readonly string[], keyColumns: readonly string[]): string {
+    // VALUES(column): MariaDB has no `AS new` row alias (MySQL 8.0.19+), and MySQL still accepts VALUES().
+    const updated = columns.filter((column) => !keyColumns.includes(column));
+    return `${insertInto(table, columns)} ON DUPLICATE KEY UPDATE ${updated.map((column) => `${column} = VALUES(${column})`).join(', ')}`;
+  }
+
+  purgeExpiredArtifacts(table: string): string {
+    // As purgeBatch: a materialised derived table of keys from one range scan of the expiry index,
+    // joined on the primary key in that order.
+    return `DELETE ${table} FROM (
+  SELECT model, artifact_key FROM ${table} FORCE INDEX (${table}_expires_at) WHERE expires_at <= :expiredBefore ORDER BY expires_at LIMIT :limit
+) AS doomed STRAIGHT_JOIN ${table} ON ${table}.model = doomed.model AND ${table}.artifact_key = doomed.artifact_key`;
+  }
+
   leaseStatements(table: string): LeaseStatements {
     return standardLeaseStatements(table, this.insertIfAbsent(table, ['lease_name', 'holder', 'expires_at']));
   }

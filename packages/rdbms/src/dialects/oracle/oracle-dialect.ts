@@ -146,6 +146,22 @@ ${candidateKeys(target.table)}
 FOR UPDATE SKIP LOCKED`;
   }
 
+  upsert(table: string, columns: readonly string[], keyColumns: readonly string[]): string {
+    // Only the key is bound in the source (a CLOB cannot be bound in a select list); two MERGEs of a
+    // new key can both find no match, and the second's ORA-00001 makes the store send it again.
+    const updated = columns.filter((column) => !keyColumns.includes(column));
+    return `MERGE INTO ${table} target
+USING (SELECT ${keyColumns.map((column) => `:${column} AS ${column}`).join(', ')} FROM dual) source
+ON (${keyColumns.map((column) => `target.${column} = source.${column}`).join(' AND ')})
+WHEN MATCHED THEN UPDATE SET ${updated.map((column) => `target.${column} = :${column}`).join(', ')}
+WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columnMarkers(columns)})`;
+  }
+
+  purgeExpiredArtifacts(table: string): string {
+    // ROWNUM stops the range scan of the expiry index after :limit rows (a DELETE cannot SKIP LOCKED).
+    return `DELETE FROM ${table} WHERE expires_at <= :expiredBefore AND ROWNUM <= :limit`;
+  }
+
   leaseStatements(table: string): LeaseStatements {
     return standardLeaseStatements(table, this.insertIfAbsent(table, ['lease_name', 'holder', 'expires_at'], ['lease_name']));
   }

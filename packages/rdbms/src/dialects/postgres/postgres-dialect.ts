@@ -90,6 +90,19 @@ INSERT INTO ${target.auditTable} (${columns}, archived_at) SELECT ${columns}, CA
 SELECT token_key FROM doomed`;
   }
 
+  upsert(table: string, columns: readonly string[], keyColumns: readonly string[]): string {
+    const updated = columns.filter((column) => !keyColumns.includes(column));
+    return `${insertInto(table, columns)} ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET ${updated.map((column) => `${column} = EXCLUDED.${column}`).join(', ')}`;
+  }
+
+  purgeExpiredArtifacts(table: string): string {
+    // The batch through the partial expiry index, then deleted by physical row id (a TID scan): the
+    // primary key is composite, and a join back to the table could be planned as a sequential scan.
+    return `DELETE FROM ${table} WHERE ctid = ANY (ARRAY(
+  SELECT ctid FROM ${table} WHERE expires_at <= :expiredBefore ORDER BY expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
+))`;
+  }
+
   leaseStatements(table: string): LeaseStatements {
     return standardLeaseStatements(table, this.insertIfAbsent(table, ['lease_name', 'holder', 'expires_at'], ['lease_name']));
   }

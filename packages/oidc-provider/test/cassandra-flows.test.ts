@@ -1,0 +1,3 @@
+import { cassandraProviderFlows } from './support/backend-flows.js';
+
+cassandraProviderFlows(['plain', 'hash']);

@@ -1,0 +1,3 @@
+import { sqlProviderFlows } from './support/backend-flows.js';
+
+sqlProviderFlows('mysql', ['plain', 'hash']);
