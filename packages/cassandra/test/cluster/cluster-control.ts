@@ -79,11 +79,11 @@ export function pinnedTo(client: cassandra.Client, node: NodeId): CassandraClien
 }
 
 /**
- * For a describe block that stops nodes: a cluster client and a keyspace replicated three times,
- * made before its tests; afterwards every node is started again (a failed test may leave some down),
- * the keyspace dropped and the client shut down. `driver()` is the client once made.
+ * For a describe block on the cluster: a cluster client and a keyspace replicated three times, made
+ * before its tests, dropped afterwards with the client shut down (after `cleanUp`, when given).
+ * `driver()` is the client once made.
  */
-export function replicatedKeyspaceForFaults(keyspace: string): { driver: () => cassandra.Client } {
+export function replicatedKeyspace(keyspace: string, cleanUp?: () => Promise<void>): { driver: () => cassandra.Client } {
   let driver: cassandra.Client | undefined;
   beforeAll(async () => {
     driver = await clusterClient();
@@ -96,8 +96,7 @@ export function replicatedKeyspaceForFaults(keyspace: string): { driver: () => c
     await store.close();
   }, 120_000);
   afterAll(async () => {
-    for (const node of [1, 2, 3] as const) await cluster.restart(node).catch(() => undefined);
-    await cluster.waitFor('UN UN UN').catch(() => undefined);
+    await cleanUp?.();
     await driver?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
     await driver?.shutdown();
   }, 300_000);
@@ -107,4 +106,15 @@ export function replicatedKeyspaceForFaults(keyspace: string): { driver: () => c
       return driver;
     },
   };
+}
+
+/**
+ * {@link replicatedKeyspace} for a describe block that stops nodes: afterwards every node is started
+ * again first (a failed test may leave some down).
+ */
+export function replicatedKeyspaceForFaults(keyspace: string): { driver: () => cassandra.Client } {
+  return replicatedKeyspace(keyspace, async () => {
+    for (const node of [1, 2, 3] as const) await cluster.restart(node).catch(() => undefined);
+    await cluster.waitFor('UN UN UN').catch(() => undefined);
+  });
 }

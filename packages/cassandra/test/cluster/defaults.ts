@@ -1,8 +1,7 @@
 import { CassandraStore, CONSISTENCY_PRESETS } from '@tokenstore/cassandra';
 import { isTokenStoreError, ManualClock, pkceChallenge, TokenService, type TokenServiceOptions } from '@tokenstore/core';
-import type cassandra from 'cassandra-driver';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterClient, type NodeId, pinnedTo } from './cluster-control.js';
+import { describe, expect, it } from 'vitest';
+import { type NodeId, pinnedTo, replicatedKeyspace } from './cluster-control.js';
 
 const KEYSPACE = `tokenstore_cluster_defaults_${process.pid}`;
 const NODES: readonly NodeId[] = [1, 2, 3];
@@ -20,25 +19,7 @@ const VERIFIER = 'dBjftJeZ4CVP-mJ92K9qsXp8KZ9Cf8wOxGq8e8LxFqg9dBjftJeZ4CVP';
  */
 export function defaultsTests(enabled: boolean): void {
   describe.skipIf(!enabled)('the guarantees that hold at every preset, at the defaults (ONE / ANY) on three coordinators', () => {
-    let driver: cassandra.Client | undefined;
-    const client = () => {
-      if (!driver) throw new Error('the cluster client is not connected');
-      return driver;
-    };
-    beforeAll(async () => {
-      driver = await clusterClient();
-      const store = await CassandraStore.create({
-        client: driver,
-        keyspace: KEYSPACE,
-        createSchema: true,
-        replication: { class: 'SimpleStrategy', replicationFactor: 3 },
-      });
-      await store.close();
-    }, 120_000);
-    afterAll(async () => {
-      await driver?.execute(`DROP KEYSPACE IF EXISTS ${KEYSPACE}`).catch(() => undefined);
-      await driver?.shutdown();
-    }, 120_000);
+    const { driver: client } = replicatedKeyspace(KEYSPACE);
 
     const clock = new ManualClock();
     /** One gateway per Cassandra node, every level at its default. */

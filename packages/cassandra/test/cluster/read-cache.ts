@@ -2,9 +2,8 @@ import { ReadCache } from '@tokenstore/cache';
 import { CassandraStore, CONSISTENCY_PRESETS, type ConsistencySettings } from '@tokenstore/cassandra';
 import { accessTokenRow } from '@tokenstore/conformance';
 import { ManualClock, TokenService } from '@tokenstore/core';
-import type cassandra from 'cassandra-driver';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterClient, type NodeId, pinnedTo } from './cluster-control.js';
+import { describe, expect, it } from 'vitest';
+import { type NodeId, pinnedTo, replicatedKeyspace } from './cluster-control.js';
 
 const KEYSPACE = `tokenstore_cluster_read_cache_${process.pid}`;
 const TTL_MS = 5000;
@@ -20,25 +19,7 @@ const NEGATIVE_TTL_MS = 1000;
  */
 export function readCacheTests(enabled: boolean): void {
   describe.skipIf(!enabled)('the read cache on a three-node cluster, changes made through another coordinator', () => {
-    let driver: cassandra.Client | undefined;
-    const client = () => {
-      if (!driver) throw new Error('the cluster client is not connected');
-      return driver;
-    };
-    beforeAll(async () => {
-      driver = await clusterClient();
-      const store = await CassandraStore.create({
-        client: driver,
-        keyspace: KEYSPACE,
-        createSchema: true,
-        replication: { class: 'SimpleStrategy', replicationFactor: 3 },
-      });
-      await store.close();
-    }, 120_000);
-    afterAll(async () => {
-      await driver?.execute(`DROP KEYSPACE IF EXISTS ${KEYSPACE}`).catch(() => undefined);
-      await driver?.shutdown();
-    }, 120_000);
+    const { driver: client } = replicatedKeyspace(KEYSPACE);
 
     const gateway = (node: NodeId, clock: ManualClock, consistency: ConsistencySettings, cached: boolean) => {
       const store = new CassandraStore({ client: pinnedTo(client(), node), keyspace: KEYSPACE, consistency });
