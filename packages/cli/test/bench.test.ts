@@ -28,6 +28,17 @@ describe('tokenstore bench', () => {
     expect(clients.rows).toEqual([]);
   });
 
+  it('validates tokens the store still holds when issuing outruns its maxEntries (the oldest are evicted)', async () => {
+    // A second of issuing fills a 50-row store many times over: the tokens validated must be recent ones.
+    const store = new MemoryStore({ maxEntries: 50 });
+    store.close = async () => undefined;
+    const { code, stderr } = await cli(['bench', '--json', '--duration', '1', '--concurrency', '2', '--tokens', '20'], {
+      openStore: async () => store,
+    });
+    expect(stderr).not.toContain('did not validate');
+    expect(code).toBe(0);
+  });
+
   it('prints a table without --json', async () => {
     const { code, stdout } = await cli(['bench', '--duration', '1', '--concurrency', '1', '--tokens', '5']);
     expect(code).toBe(0);
