@@ -58,10 +58,13 @@ export async function benchCommand(context: CommandContext, options: BenchComman
     raw = options.raw === false ? undefined : await rawLookupFor(store, config.backend.kind === 'sql' ? config.backend.url : undefined);
     const durationMs = options.duration * 1000;
     const measureOptions = { durationMs, concurrency: options.concurrency, signal: stop.signal };
+    // The most recent `tokens` issued, not the first: a bounded store (the memory store's maxEntries)
+    // evicts the oldest rows when issuing outruns it, and a validation must find what it looks up.
     const issued: string[] = [];
+    let issuedCount = 0;
     const issue = async (index: number) => {
       const result = await service.issueAccessToken({ consumerKey, userId: `bench-user-${index % 1000}`, scopes: 'bench' });
-      if (issued.length < options.tokens) issued.push(result.accessToken);
+      issued[issuedCount++ % options.tokens] = result.accessToken;
     };
     context.info(`tokenstore bench: ${config.backend.label}, ${options.concurrency} in flight, ${options.duration} s per operation`);
     const issueRun = await measureThroughput(issue, measureOptions);
