@@ -13,7 +13,10 @@ if (!existsSync(file)) {
 const report = JSON.parse(readFileSync(file, 'utf8'));
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`Tests (${label}): ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
-const oneLine = (text) => String(text ?? '').split('\n').find((line) => line.trim() !== '') ?? '';
+const oneLine = (text) =>
+  String(text ?? '')
+    .split('\n')
+    .find((line) => line.trim() !== '') ?? '';
 for (const suite of report.testResults ?? []) {
   const name = relative(process.cwd(), suite.name ?? '');
   const failed = (suite.assertionResults ?? []).filter((test) => test.status === 'failed');
