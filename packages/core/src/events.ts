@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ErrorCode } from './errors.js';
+import type { RewrapKind } from './protection/rewrap-checkpoint.js';
 import type { ProtectedKind, TokenKind } from './types.js';
 
 /** Per-kind row counts. */
@@ -41,7 +42,7 @@ export interface SecurityEvent {
 }
 
 export interface RewrapProgressEvent {
-  kind: ProtectedKind;
+  kind: RewrapKind;
   done: number;
   converted: number;
   total: number | null;

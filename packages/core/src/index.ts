@@ -1,4 +1,5 @@
 export * from './artifacts/artifact-input.js';
+export * from './artifacts/artifact-rewrap.js';
 export * from './artifacts/artifact-service.js';
 export * from './artifacts/artifact-store.js';
 export * from './backend/network-errors.js';

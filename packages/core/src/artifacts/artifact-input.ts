@@ -58,3 +58,14 @@ export function checkArtifactRow(row: unknown, backend: string): asserts row is 
   if (r.consumedAt !== null) checkInstant('consumedAt', r.consumedAt, backend);
   checkInstant('updatedAt', r.updatedAt, backend);
 }
+
+/**
+ * Throws `INVALID_INPUT` unless `expected` and `next` are rows and `next` keeps `expected`'s model and
+ * key (what {@link ArtifactStore.replaceArtifact} takes).
+ */
+export function checkArtifactReplacement(expected: unknown, next: unknown, backend: string): void {
+  checkArtifactRow(expected, backend);
+  checkArtifactRow(next, backend);
+  if ((next as StoredArtifact).model !== (expected as StoredArtifact).model || (next as StoredArtifact).key !== (expected as StoredArtifact).key)
+    throw new InvalidInputError('next', 'must keep the model and key of the row it replaces', { backend });
+}

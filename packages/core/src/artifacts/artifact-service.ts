@@ -74,23 +74,17 @@ export class ArtifactService {
     if (consumed !== undefined && consumed !== null && (typeof consumed !== 'number' || !Number.isFinite(consumed) || consumed < 0))
       throw new InvalidInputError('payload.consumed', 'must be a timestamp in seconds');
 
-    const { key, value } = this.protector.protect(id);
-    const json = this.#payloadJson(payload, id, userCode);
-    if (json.length > MAX_ARTIFACT_PAYLOAD_LENGTH)
-      throw new InvalidInputError('payload', `longer than ${MAX_ARTIFACT_PAYLOAD_LENGTH} characters of JSON`);
-    const row: StoredArtifact = {
+    const row = protectArtifact(this.protector, {
       model,
-      key,
-      value,
-      payload: this.#seals ? (this.protector.seal as NonNullable<Protector['seal']>)(json, key) : json,
-      sealed: this.#seals,
+      id,
+      payload,
       grantId,
-      uidKey: uid === null ? null : this.protector.protect(uid).key,
-      userCodeKey: userCode === null ? null : this.protector.protect(userCode).key,
+      uid,
+      userCode,
       expiresAt,
       consumedAt: typeof consumed === 'number' ? Math.round(consumed * 1000) : null,
       updatedAt: now,
-    };
+    });
     await this.#artifacts.upsertArtifact(row);
   }
 
@@ -160,36 +154,96 @@ export class ArtifactService {
     return null;
   }
 
-  /** In `hash` mode the id and the user code are left out of the payload: the store must hold neither. */
-  #payloadJson(payload: ArtifactPayload, id: string, userCode: string | null): string {
-    if (this.protector.mode !== 'hash') return JSON.stringify(payload);
-    const kept: ArtifactPayload = { ...payload };
-    const omitted: string[] = [];
-    // A device code keeps its id: the provider saves the code it found by user code again, under that id.
-    if (kept.jti === id && userCode === null) {
-      delete kept.jti;
-      omitted.push('jti');
-    }
-    if (userCode !== null) {
-      delete kept.userCode;
-      omitted.push('userCode');
-    }
-    if (omitted.length > 0) kept[OMITTED_FIELDS_KEY] = omitted;
-    return JSON.stringify(kept);
-  }
-
   #reveal(row: StoredArtifact, presented: { id?: string; userCode?: string }): ArtifactPayload {
-    const json = row.sealed ? this.protector.reveal({ key: row.key, value: row.payload }) : row.payload;
-    const payload = JSON.parse(json) as ArtifactPayload;
-    const omitted = payload[OMITTED_FIELDS_KEY];
-    if (Array.isArray(omitted)) {
-      delete payload[OMITTED_FIELDS_KEY];
-      if (omitted.includes('jti') && presented.id !== undefined) payload.jti = presented.id;
-      if (omitted.includes('userCode') && presented.userCode !== undefined) payload.userCode = presented.userCode;
-    }
+    const { payload } = revealArtifactPayload(this.protector, row, presented);
     if (row.consumedAt !== null) payload.consumed = Math.floor(row.consumedAt / 1000);
     return payload;
   }
+}
+
+/** What {@link protectArtifact} makes a row of: the checked parts of an upsert (or of a row being rewrapped). */
+export interface ArtifactParts {
+  model: string;
+  id: string;
+  payload: ArtifactPayload;
+  grantId: string | null;
+  uid: string | null;
+  userCode: string | null;
+  expiresAt: number | null;
+  consumedAt: number | null;
+  updatedAt: number;
+}
+
+/**
+ * The stored row of an artifact under `protector`'s current form: the id, uid and user code as lookup
+ * keys, the payload sealed in `encrypt` mode, and in `hash` mode without the id and the user code
+ * (the store must hold neither; they are restored from what the caller presents). Used by upsert and
+ * by the rewrap job, so both write exactly the same form.
+ */
+export function protectArtifact(protector: Protector, parts: ArtifactParts): StoredArtifact {
+  const { key, value } = protector.protect(parts.id);
+  const json = payloadJson(protector, parts.payload, parts.id, parts.userCode);
+  if (json.length > MAX_ARTIFACT_PAYLOAD_LENGTH)
+    throw new InvalidInputError('payload', `longer than ${MAX_ARTIFACT_PAYLOAD_LENGTH} characters of JSON`);
+  const seals = protector.mode === 'encrypt';
+  if (seals && typeof protector.seal !== 'function')
+    throw new MisconfigurationError('protector', 'an "encrypt" protector must be able to seal payloads (build it with createProtector())');
+  return {
+    model: parts.model,
+    key,
+    value,
+    payload: seals ? (protector.seal as NonNullable<Protector['seal']>)(json, key) : json,
+    sealed: seals,
+    grantId: parts.grantId,
+    uidKey: parts.uid === null ? null : protector.protect(parts.uid).key,
+    userCodeKey: parts.userCode === null ? null : protector.protect(parts.userCode).key,
+    expiresAt: parts.expiresAt,
+    consumedAt: parts.consumedAt,
+    updatedAt: parts.updatedAt,
+  };
+}
+
+/**
+ * The payload of a stored row (opened when sealed, with `protector`'s fallback chain), the fields
+ * `hash` mode left out restored from `presented`, and the names of those it could not restore.
+ * `consumed` is not added: that is the caller's.
+ */
+export function revealArtifactPayload(
+  protector: Protector,
+  row: StoredArtifact,
+  presented: { id?: string; userCode?: string },
+): { payload: ArtifactPayload; missing: string[] } {
+  const json = row.sealed ? protector.reveal({ key: row.key, value: row.payload }) : row.payload;
+  const payload = JSON.parse(json) as ArtifactPayload;
+  const omitted = payload[OMITTED_FIELDS_KEY];
+  const missing: string[] = [];
+  if (Array.isArray(omitted)) {
+    delete payload[OMITTED_FIELDS_KEY];
+    for (const field of omitted) {
+      const restored = field === 'jti' ? presented.id : field === 'userCode' ? presented.userCode : undefined;
+      if (restored === undefined) missing.push(String(field));
+      else payload[field] = restored;
+    }
+  }
+  return { payload, missing };
+}
+
+/** In `hash` mode the id and the user code are left out of the payload: the store must hold neither. */
+function payloadJson(protector: Protector, payload: ArtifactPayload, id: string, userCode: string | null): string {
+  if (protector.mode !== 'hash') return JSON.stringify(payload);
+  const kept: ArtifactPayload = { ...payload };
+  const omitted: string[] = [];
+  // A device code keeps its id: the provider saves the code it found by user code again, under that id.
+  if (kept.jti === id && userCode === null) {
+    delete kept.jti;
+    omitted.push('jti');
+  }
+  if (userCode !== null) {
+    delete kept.userCode;
+    omitted.push('userCode');
+  }
+  if (omitted.length > 0) kept[OMITTED_FIELDS_KEY] = omitted;
+  return JSON.stringify(kept);
 }
 
 function checkArtifactId(field: string, value: unknown): asserts value is string {

@@ -1,4 +1,5 @@
-import type { PurgeCriteria } from '../store.js';
+import { MAX_LOOKUP_KEY_LENGTH } from '../protection/protector.js';
+import type { PurgeCriteria, ScanPage, ScanRequest } from '../store.js';
 
 /**
  * One stored artifact of an OpenID Connect provider (node-oidc-provider's models: `Session`,
@@ -57,6 +58,53 @@ export interface ArtifactStore {
    * (never-expiring rows never); returns how many (see {@link isArtifactPurgeable}).
    */
   purgeArtifacts(criteria: PurgeCriteria): Promise<number>;
+
+  // The primitives of the rewrap job ({@link RewrapJob}), which moves artifacts to the current
+  // protection form while the provider keeps using them. A "version" of a row is its `updatedAt` and
+  // `consumedAt` (see {@link sameArtifactVersion}): the service writes every new version of an id under
+  // its current lookup key, so the only changes a row under an older key can still see are
+  // consumption and deletion, and both change what these primitives compare.
+
+  /**
+   * Pages through every row of every model in a stable order. The cursor is opaque; on some backends
+   * it carries a lookup key (in `plain` mode an id), like the token scans' (see `RewrapState.cursor`).
+   */
+  scanArtifacts(request: ScanRequest): Promise<ScanPage<StoredArtifact>>;
+  /** Inserts `row` unless a row of its model with its key exists: `true` if inserted, `false` (writing nothing) if not. */
+  insertArtifact(row: StoredArtifact): Promise<boolean>;
+  /**
+   * Replaces the row `expected` names (its model and key) with `next`, which has the same model and
+   * key, if the stored row is still the version `expected` is; `false`, writing nothing, if it changed
+   * or is gone.
+   */
+  replaceArtifact(expected: StoredArtifact, next: StoredArtifact): Promise<boolean>;
+  /** Deletes the row `expected` names if it is still that version: `true` if this call deleted it. */
+  deleteArtifactIf(expected: StoredArtifact): Promise<boolean>;
+}
+
+/** True when two reads of one row are the same version: neither written again nor consumed in between. */
+export function sameArtifactVersion(
+  a: Pick<StoredArtifact, 'updatedAt' | 'consumedAt'>,
+  b: Pick<StoredArtifact, 'updatedAt' | 'consumedAt'>,
+): boolean {
+  return a.updatedAt === b.updatedAt && a.consumedAt === b.consumedAt;
+}
+
+/**
+ * The scan cursor of the stores that page artifacts by (model, key): `<model>:<key>` (model names hold
+ * no `:`). {@link parseArtifactCursor} is its check.
+ */
+export function artifactCursor(row: Pick<StoredArtifact, 'model' | 'key'>): string {
+  return `${row.model}:${row.key}`;
+}
+
+/** The model and key of an {@link artifactCursor}, or `null` when `cursor` is not one. */
+export function parseArtifactCursor(cursor: string): { model: string; key: string } | null {
+  const colon = cursor.indexOf(':');
+  if (colon <= 0 || colon === cursor.length - 1) return null;
+  const model = cursor.slice(0, colon);
+  const key = cursor.slice(colon + 1);
+  return /^[A-Za-z][A-Za-z0-9_]*$/.test(model) && key.length <= MAX_LOOKUP_KEY_LENGTH ? { model, key } : null;
 }
 
 /** True when a purge with `criteria` may delete `row` (the one definition every backend follows). */

@@ -1,7 +1,11 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCode, TokenStoreError } from '../errors.js';
-import type { ProtectedKind } from '../types.js';
+import { PROTECTED_KINDS, type ProtectedKind } from '../types.js';
+
+/** What a rewrap pass converts: the token kinds, clients, and provider artifacts (every model). */
+export type RewrapKind = ProtectedKind | 'artifact';
+export const REWRAP_KINDS: readonly RewrapKind[] = [...PROTECTED_KINDS, 'artifact'];
 
 /** What happened to the rows of one kind in a rewrap pass. */
 export interface RewrapCounts {
@@ -31,13 +35,13 @@ export interface RewrapCounts {
 export interface RewrapState {
   version: 1;
   /** Kinds of this pass, in order. */
-  kinds: ProtectedKind[];
+  kinds: RewrapKind[];
   /** The kind in progress (the last kind once finished). */
-  kind: ProtectedKind;
+  kind: RewrapKind;
   cursor: string | null;
   finished: boolean;
   batches: number;
-  counts: Record<ProtectedKind, RewrapCounts>;
+  counts: Record<RewrapKind, RewrapCounts>;
 }
 
 /** Persists rewrap progress so a stopped or crashed job resumes where it was. */

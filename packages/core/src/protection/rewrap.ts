@@ -3,9 +3,18 @@ import { type Clock, systemClock } from '../clock.js';
 import { ErrorCode, isTokenStoreError, MisconfigurationError } from '../errors.js';
 import type { TokenStoreEventEmitter } from '../events.js';
 import { nextClientUpdatedAt, type TokenStore } from '../store.js';
-import { PROTECTED_KINDS, type ProtectedKind, type StoredClient, type TokenKind } from '../types.js';
+import { rewrapArtifact } from '../artifacts/artifact-rewrap.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { StoredClient, TokenKind } from '../types.js';
 import type { ProtectedValue, Protector } from './protector.js';
-import { memoryCheckpoint, type RewrapCheckpoint, type RewrapCounts, type RewrapState } from './rewrap-checkpoint.js';
+import {
+  memoryCheckpoint,
+  REWRAP_KINDS,
+  type RewrapCheckpoint,
+  type RewrapCounts,
+  type RewrapKind,
+  type RewrapState,
+} from './rewrap-checkpoint.js';
 
 /** What a rewrap job works on: a `TokenService` fits as is. */
 export interface RewrapSource {
@@ -24,8 +33,11 @@ const CLIENT_ATTEMPTS = 8;
 export interface RewrapOptions {
   /** Rows per scan page. Default 500. */
   batchSize?: number;
-  /** Kinds to convert, in order. Default: access tokens, refresh tokens, codes, clients. */
-  kinds?: ProtectedKind[];
+  /**
+   * Kinds to convert, in order. Default: access tokens, refresh tokens, codes, clients, and provider
+   * artifacts (`artifact`, every model) when the store keeps them.
+   */
+  kinds?: RewrapKind[];
   /** Where progress is saved after every batch. Default: in memory (resumes within this process). */
   checkpoint?: RewrapCheckpoint;
   /** Stops the run between batches (the checkpoint is saved); `run()` then resolves with `completed: false`. */
@@ -44,18 +56,12 @@ export interface RewrapSummary {
   /** True when this run continued a pass from the checkpoint. */
   resumed: boolean;
   /** Counts for the whole pass (including earlier runs that this one resumed). */
-  counts: Record<ProtectedKind, RewrapCounts>;
+  counts: Record<RewrapKind, RewrapCounts>;
   totals: RewrapCounts;
   /** Batches of the whole pass. */
   batches: number;
   /** Duration of this run. */
   durationMs: number;
-  /**
-   * What the store holds that this job does not convert: `['artifacts']` when the store keeps provider
-   * artifacts (issue 14), which rewrap does not convert yet. They stay readable through the fallback
-   * chain, so the fallback must stay configured until they have expired.
-   */
-  notConverted: string[];
 }
 
 type Outcome = keyof Omit<RewrapCounts, 'scanned'>;
@@ -79,7 +85,9 @@ function emptyCounts(): RewrapCounts {
  * which a revocation landing between that read and the rewrite would be overwritten. Prefer running it
  * when few revocations happen, and run it again: a second pass is cheap. Clients are converted by
  * compare-and-set ({@link TokenStore.updateClient}), so a secret regenerated or a client changed
- * while the job runs is never overwritten with the copy the job read.
+ * while the job runs is never overwritten with the copy the job read. Provider artifacts are moved by
+ * conditional writes of the version read, so a consumption or a deletion that lands meanwhile is
+ * carried over, never undone (see {@link rewrapArtifact}).
  */
 export class RewrapJob {
   readonly #store: TokenStore;
@@ -87,7 +95,7 @@ export class RewrapJob {
   readonly #events: TokenStoreEventEmitter | undefined;
   readonly #clock: Clock;
   readonly #batchSize: number;
-  readonly #kinds: ProtectedKind[];
+  readonly #kinds: RewrapKind[];
   readonly #checkpoint: RewrapCheckpoint;
   readonly #signal: AbortSignal | undefined;
   readonly #abortAfterBatches: number | undefined;
@@ -102,9 +110,11 @@ export class RewrapJob {
     this.#events = source.events;
     this.#clock = source.clock ?? systemClock;
     this.#batchSize = positiveInteger('rewrap.batchSize', options.batchSize ?? 500);
-    this.#kinds = options.kinds ?? [...PROTECTED_KINDS];
-    if (!Array.isArray(this.#kinds) || this.#kinds.length === 0 || this.#kinds.some((kind) => !PROTECTED_KINDS.includes(kind)))
-      throw new MisconfigurationError('rewrap.kinds', `must be a non-empty list of ${PROTECTED_KINDS.join(', ')}`);
+    this.#kinds = options.kinds ?? REWRAP_KINDS.filter((kind) => kind !== 'artifact' || source.store.artifacts !== undefined);
+    if (!Array.isArray(this.#kinds) || this.#kinds.length === 0 || this.#kinds.some((kind) => !REWRAP_KINDS.includes(kind)))
+      throw new MisconfigurationError('rewrap.kinds', `must be a non-empty list of ${REWRAP_KINDS.join(', ')}`);
+    if (this.#kinds.includes('artifact') && !source.store.artifacts)
+      throw new MisconfigurationError('rewrap.kinds', `backend "${source.store.backend}" keeps no provider artifacts to convert`);
     this.#checkpoint = options.checkpoint ?? memoryCheckpoint();
     this.#signal = options.signal;
     this.#abortAfterBatches =
@@ -147,6 +157,8 @@ export class RewrapJob {
             : undefined;
         if (stoppedBy) return this.#summary(state, false, resumed, started, stoppedBy);
 
+        // A checkpoint written before a kind existed has no counts for it.
+        state.counts[kind] ??= emptyCounts();
         const counts = state.counts[kind];
         const outcomes = await this.#convertPage(kind, state.cursor);
         for (const outcome of outcomes.results) counts[outcome]++;
@@ -177,11 +189,18 @@ export class RewrapJob {
   }
 
   #freshState(): RewrapState {
-    const counts = Object.fromEntries(PROTECTED_KINDS.map((kind) => [kind, emptyCounts()])) as Record<ProtectedKind, RewrapCounts>;
+    const counts = Object.fromEntries(REWRAP_KINDS.map((kind) => [kind, emptyCounts()])) as Record<RewrapKind, RewrapCounts>;
     return { version: 1, kinds: [...this.#kinds], kind: this.#kinds[0]!, cursor: null, finished: false, batches: 0, counts };
   }
 
-  async #convertPage(kind: ProtectedKind, cursor: string | null): Promise<{ results: Outcome[]; cursor: string | null }> {
+  async #convertPage(kind: RewrapKind, cursor: string | null): Promise<{ results: Outcome[]; cursor: string | null }> {
+    if (kind === 'artifact') {
+      const artifacts = this.#store.artifacts as ArtifactStore;
+      const page = await artifacts.scanArtifacts({ cursor, limit: this.#batchSize });
+      const results: Outcome[] = [];
+      for (const row of page.rows) results.push(await rewrapArtifact(this.#protector, artifacts, row));
+      return { results, cursor: page.cursor };
+    }
     if (kind === 'client') {
       const page = await this.#store.scan('client', { cursor, limit: this.#batchSize });
       const results: Outcome[] = [];
@@ -263,7 +282,7 @@ export class RewrapJob {
     stoppedBy?: RewrapSummary['stoppedBy'],
   ): RewrapSummary {
     const totals = emptyCounts();
-    for (const kind of PROTECTED_KINDS)
+    for (const kind of REWRAP_KINDS)
       for (const name of Object.keys(totals) as (keyof RewrapCounts)[]) totals[name] += state.counts[kind]?.[name] ?? 0;
     return {
       completed,
@@ -273,7 +292,6 @@ export class RewrapJob {
       totals,
       batches: state.batches,
       durationMs: performance.now() - started,
-      notConverted: this.#store.artifacts ? ['artifacts'] : [],
     };
   }
 }
@@ -284,6 +302,6 @@ function positiveInteger(option: string, value: unknown): number {
   return value;
 }
 
-function sameKinds(a: readonly ProtectedKind[], b: readonly ProtectedKind[]): boolean {
+function sameKinds(a: readonly RewrapKind[], b: readonly RewrapKind[]): boolean {
   return a.length === b.length && a.every((kind, index) => kind === b[index]);
 }
