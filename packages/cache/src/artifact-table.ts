@@ -2,22 +2,28 @@ import {
   type ArtifactStore,
   type Clock,
   checkArtifactModel,
+  checkArtifactReplacement,
   checkArtifactRow,
   checkGrantId,
   checkInstant,
   checkLookupKey,
   checkPurgeCriteria,
+  checkScanRequest,
   ErrorCode,
   isArtifactPurgeable,
   type PurgeCriteria,
   type Retention,
+  type ScanPage,
+  type ScanRequest,
   type StoredArtifact,
   type StoreGate,
+  sameArtifactVersion,
   TokenStoreError,
 } from '@tokenstore/core';
 import { LRUCache } from 'lru-cache';
 import { KeySetIndex } from './key-set-index.js';
 import { PurgeQueue } from './purge-queue.js';
+import { ScanOrder } from './scan-order.js';
 
 export interface ArtifactTableOptions {
   backend: string;
@@ -52,6 +58,8 @@ export class ArtifactTable implements ArtifactStore {
   readonly #byUid = new Map<string, string>();
   readonly #byUserCode = new Map<string, string>();
   readonly #expiries: PurgeQueue;
+  /** The order of {@link scanArtifacts}: a row keeps its place when it is written again. */
+  readonly #order = new ScanOrder();
 
   constructor(options: ArtifactTableOptions) {
     this.#options = options;
@@ -61,7 +69,10 @@ export class ArtifactTable implements ArtifactStore {
       perf: options.clock,
       ttlResolution: 0,
       noDisposeOnSet: true,
-      dispose: (row, id) => this.#forget(row, id),
+      dispose: (row, id) => {
+        this.#forget(row, id);
+        this.#order.remove(id);
+      },
     });
     this.#expiries = new PurgeQueue(({ at, key }) => this.#lru.peek(key, { allowStale: true })?.expiresAt === at);
   }
@@ -69,10 +80,48 @@ export class ArtifactTable implements ArtifactStore {
   async upsertArtifact(row: StoredArtifact): Promise<void> {
     this.#options.gate.check();
     checkArtifactRow(row, this.#options.backend);
+    this.#write(row);
+  }
+
+  async insertArtifact(row: StoredArtifact): Promise<boolean> {
+    this.#options.gate.check();
+    checkArtifactRow(row, this.#options.backend);
+    if (this.#lru.get(rowId(row.model, row.key)) !== undefined) return false;
+    this.#write(row);
+    return true;
+  }
+
+  async replaceArtifact(expected: StoredArtifact, next: StoredArtifact): Promise<boolean> {
+    this.#options.gate.check();
+    checkArtifactReplacement(expected, next, this.#options.backend);
+    const stored = this.#lru.get(rowId(expected.model, expected.key));
+    if (stored === undefined || !sameArtifactVersion(stored, expected)) return false;
+    this.#write(next);
+    return true;
+  }
+
+  async deleteArtifactIf(expected: StoredArtifact): Promise<boolean> {
+    this.#options.gate.check();
+    checkArtifactRow(expected, this.#options.backend);
+    const id = rowId(expected.model, expected.key);
+    const stored = this.#lru.get(id);
+    return stored !== undefined && sameArtifactVersion(stored, expected) && this.#lru.delete(id);
+  }
+
+  async scanArtifacts(request: ScanRequest): Promise<ScanPage<StoredArtifact>> {
+    this.#options.gate.check();
+    checkScanRequest(request, this.#options.backend, (cursor) => /^\d{1,15}$/.test(cursor));
+    const page = this.#order.page(request.cursor, request.limit, (id) => this.#lru.get(id) !== undefined);
+    return { rows: page.keys.flatMap((id) => this.#lru.peek(id) ?? []), cursor: page.cursor };
+  }
+
+  /** Stores `row` (new or replacing the row with its model and key); synchronous, so atomic in the process. */
+  #write(row: StoredArtifact): void {
     const stored = Object.freeze({ ...row });
     const id = rowId(row.model, row.key);
     const previous = this.#lru.peek(id, { allowStale: true });
     if (previous) this.#forget(previous, id);
+    else this.#order.append(id);
     this.#lru.set(id, stored, { ttl: this.#ttl(stored) });
     if (this.#lru.peek(id, { allowStale: true }) !== stored)
       throw new TokenStoreError(ErrorCode.BackendError, 'artifact is larger than the maxMemoryBytes bound allows', {
@@ -158,6 +207,7 @@ export class ArtifactTable implements ArtifactStore {
   clear(): void {
     this.#lru.clear();
     this.#expiries.clear();
+    this.#order.clear();
   }
 
   #checkRef(model: string, key: string, field: string): void {

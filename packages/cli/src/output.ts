@@ -1,4 +1,4 @@
-import type { ProtectedKind } from '@tokenstore/core';
+import type { RewrapKind } from '@tokenstore/core';
 
 /** The small part of a writable stream the CLI writes to (`process.stdout`, or a test's collector). */
 export interface OutputStream {
@@ -33,9 +33,10 @@ export function formatNumber(value: number): string {
 }
 
 /** How tables and progress bars name each kind of row. */
-export const KIND_LABELS: Readonly<Record<ProtectedKind, string>> = {
+export const KIND_LABELS: Readonly<Record<RewrapKind, string>> = {
   accessToken: 'access tokens',
   refreshToken: 'refresh tokens',
   authorizationCode: 'authorization codes',
   client: 'client secrets',
+  artifact: 'provider artifacts',
 };

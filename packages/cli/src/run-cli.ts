@@ -1,4 +1,4 @@
-import { isTokenStoreError, PROTECTED_KINDS, type ProtectedKind } from '@tokenstore/core';
+import { isTokenStoreError, REWRAP_KINDS, type RewrapKind } from '@tokenstore/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { benchCommand } from './commands/bench.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -121,7 +121,9 @@ TOKENSTORE_MIGRATE=true applies the schema first.`,
     )
     .option('--batch-size <rows>', 'rows per batch (default 500)', positiveInteger)
     .addOption(
-      new Option('--kinds <list>', `comma-separated kinds to convert (default all: ${PROTECTED_KINDS.join(',')})`).argParser(kindList),
+      new Option('--kinds <list>', `comma-separated kinds to convert (default all the store holds: ${REWRAP_KINDS.join(',')})`).argParser(
+        kindList,
+      ),
     )
     .option('--pause <ms>', 'pause between batches to spare a busy database', nonNegativeInteger)
     .option('--max-batches <n>', 'stop after this many batches (exit code 3; run again to resume)', positiveInteger)
@@ -180,10 +182,10 @@ function nonNegativeInteger(value: string): number {
   return Number(value);
 }
 
-function kindList(value: string): ProtectedKind[] {
+function kindList(value: string): RewrapKind[] {
   const kinds = value.split(',').map((kind) => kind.trim());
-  const unknown = kinds.find((kind) => !(PROTECTED_KINDS as readonly string[]).includes(kind));
+  const unknown = kinds.find((kind) => !(REWRAP_KINDS as readonly string[]).includes(kind));
   if (unknown !== undefined || kinds.length === 0)
-    throw new InvalidArgumentError(`must be a comma-separated list of ${PROTECTED_KINDS.join(', ')}`);
-  return kinds as ProtectedKind[];
+    throw new InvalidArgumentError(`must be a comma-separated list of ${REWRAP_KINDS.join(', ')}`);
+  return kinds as RewrapKind[];
 }

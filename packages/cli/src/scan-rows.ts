@@ -1,4 +1,4 @@
-import type { ProtectedKind, ScannedRowByKind, ScanPage, TokenStore } from '@tokenstore/core';
+import type { ProtectedKind, ScannedRowByKind, ScanPage, StoredArtifact, TokenStore } from '@tokenstore/core';
 
 /** Rows per page when the CLI scans a store (stats, counts before purge and rewrap). */
 export const SCAN_PAGE_SIZE = 1000;
@@ -18,6 +18,19 @@ export async function forEachRow<K extends ProtectedKind>(
   do {
     if (signal?.aborted) return;
     const page: ScanPage<ScannedRowByKind[K]> = await store.scan(kind, { cursor, limit: SCAN_PAGE_SIZE });
+    for (const row of page.rows) visit(row);
+    cursor = page.cursor;
+  } while (cursor !== null);
+}
+
+/** Visits every provider artifact (every model) through `store.artifacts.scanArtifacts`; nothing when the store keeps none. */
+export async function forEachArtifact(store: TokenStore, visit: (row: StoredArtifact) => void, signal?: AbortSignal): Promise<void> {
+  const artifacts = store.artifacts;
+  if (!artifacts) return;
+  let cursor: string | null = null;
+  do {
+    if (signal?.aborted) return;
+    const page: ScanPage<StoredArtifact> = await artifacts.scanArtifacts({ cursor, limit: SCAN_PAGE_SIZE });
     for (const row of page.rows) visit(row);
     cursor = page.cursor;
   } while (cursor !== null);

@@ -50,7 +50,7 @@ describe('progress bars', () => {
       handleSignals: false,
     });
     expect(code).toBe(0);
-    expect(stderr.text).toMatch(/rewrap .*6\/6 rows \| client secrets \| converted 6 \| \d+ rows\/s/);
+    expect(stderr.text).toMatch(/rewrap .*6\/6 rows \| provider artifacts \| converted 6 \| \d+ rows\/s/);
   });
 
   it('draws nothing when stderr is not a terminal', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MemoryStore } from '@tokenstore/cache';
 import {
+  createProtector,
   ErrorCode,
   fileCheckpoint,
   MisconfigurationError,
@@ -10,6 +11,7 @@ import {
   type ProtectionOptions,
   RewrapJob,
   type RewrapOptions,
+  type TokenStore,
   TokenStoreError,
 } from '@tokenstore/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,18 +48,25 @@ describe('RewrapJob', () => {
     expect(deployment.progress.length).toBe(summary.batches);
   });
 
-  it('says it does not convert provider artifacts, which stay readable only through the fallback', async () => {
+  it('converts provider artifacts too, by default, when the store keeps them', async () => {
     const { deployment, service } = await plainDeployment(2);
     const plain = deployment.service({ mode: 'plain' });
     await plain.artifacts.upsert('Session', 'session-id', { uid: 'session-uid', accountId: 'alice' }, 3600);
     const summary = await new RewrapJob(service).run();
     expect(summary.completed).toBe(true);
-    expect(summary.notConverted).toEqual(['artifacts']);
-    // Still found through the plain fallback, and still stored under its plaintext id: not converted.
-    expect(await service.artifacts.find('Session', 'session-id')).toMatchObject({ accountId: 'alice' });
-    expect([...(deployment.store as MemoryStore).artifacts.rows()].map((row) => row.key)).toEqual(['session-id']);
+    expect(summary.counts.artifact).toMatchObject({ converted: 1, failed: 0, skipped: 0 });
+    expect([...(deployment.store as MemoryStore).artifacts.rows()].map((row) => row.key)).toEqual([
+      expect.stringMatching(/^hmac-sha256:p1\$/),
+    ]);
     const withoutFallback = deployment.service(HASH);
-    expect(await withoutFallback.artifacts.find('Session', 'session-id')).toBeUndefined();
+    expect(await withoutFallback.artifacts.find('Session', 'session-id')).toMatchObject({ accountId: 'alice' });
+    expect(await withoutFallback.artifacts.findByUid('Session', 'session-uid')).toMatchObject({ accountId: 'alice' });
+  });
+
+  it("refuses kinds: ['artifact'] on a store that keeps no artifacts", () => {
+    const store = { backend: 'custom', scan: async () => ({ rows: [], cursor: null }) } as unknown as TokenStore;
+    expect(() => new RewrapJob({ store, protector: createProtector(HASH) }, { kinds: ['artifact'] })).toThrow(MisconfigurationError);
+    expect(() => new RewrapJob({ store, protector: createProtector(HASH) })).not.toThrow();
   });
 
   it('resumes from the checkpoint after a crash mid-run, and the totals of the pass are right', async () => {

@@ -1,13 +1,19 @@
 import {
   type ArtifactStore,
+  artifactCursor,
   ConflictError,
   checkArtifactModel,
+  checkArtifactReplacement,
   checkArtifactRow,
   checkGrantId,
   checkInstant,
   checkLookupKey,
   checkPurgeCriteria,
+  checkScanRequest,
   type PurgeCriteria,
+  parseArtifactCursor,
+  type ScanPage,
+  type ScanRequest,
   type StoredArtifact,
   type StoreGate,
 } from '@tokenstore/core';
@@ -31,6 +37,8 @@ export interface SqlArtifactsParts {
  * Upsert is the dialect's upsert idiom; consumption is `UPDATE … WHERE consumed_at IS NULL` decided by
  * its row count (the row lock makes exactly one caller match); deletion by grant is one statement
  * through the grant index, across every model; purge deletes bounded batches through the expiry index.
+ * The rewrap primitives are one conditional statement each (`WHERE updated_at = … AND consumed_at …`),
+ * and the scan pages through the primary key.
  */
 export class SqlArtifacts implements ArtifactStore {
   readonly #backend: string;
@@ -103,6 +111,40 @@ export class SqlArtifacts implements ArtifactStore {
     return (await this.#sql.run(purge)).rowCount;
   }
 
+  async scanArtifacts(request: ScanRequest): Promise<ScanPage<StoredArtifact>> {
+    this.#gate.check();
+    checkScanRequest(request, this.#backend, (cursor) => parseArtifactCursor(cursor) !== null);
+    // Model names start with a letter, so model '0' sorts before all of them (see selectArtifactPage).
+    const after =
+      request.cursor === null ? { model: '0', key: '0' } : (parseArtifactCursor(request.cursor) as { model: string; key: string });
+    const { rows } = await this.#sql.run(this.#statements.page.bind({ ...after, limit: request.limit }));
+    const page = rows.map((raw) => this.#codec.artifactFromRow(raw));
+    const last = page[page.length - 1];
+    return { rows: page, cursor: page.length < request.limit || last === undefined ? null : artifactCursor(last) };
+  }
+
+  async insertArtifact(row: StoredArtifact): Promise<boolean> {
+    this.#gate.check();
+    checkArtifactRow(row, this.#backend);
+    const outcome = await this.#sql.runAllowingDuplicate(this.#statements.insert.bind(this.#codec.artifactValues(row)));
+    return !('duplicate' in outcome);
+  }
+
+  async replaceArtifact(expected: StoredArtifact, next: StoredArtifact): Promise<boolean> {
+    this.#gate.check();
+    checkArtifactReplacement(expected, next, this.#backend);
+    const statement = expected.consumedAt === null ? this.#statements.replaceIf.unconsumed : this.#statements.replaceIf.consumed;
+    const args = { ...this.#codec.artifactValues(next), ...versionOf(expected) };
+    return (await this.#sql.run(statement.bind(args))).rowCount === 1;
+  }
+
+  async deleteArtifactIf(expected: StoredArtifact): Promise<boolean> {
+    this.#gate.check();
+    checkArtifactRow(expected, this.#backend);
+    const statement = expected.consumedAt === null ? this.#statements.deleteIf.unconsumed : this.#statements.deleteIf.consumed;
+    return (await this.#sql.run(statement.bind({ model: expected.model, key: expected.key, ...versionOf(expected) }))).rowCount === 1;
+  }
+
   #checkRef(model: string, field: string, key: string): void {
     this.#gate.check();
     checkArtifactModel(model, this.#backend);
@@ -118,4 +160,9 @@ export class SqlArtifacts implements ArtifactStore {
     }
     return latest;
   }
+}
+
+/** The version a conditional statement compares. */
+function versionOf(row: StoredArtifact): { expectedUpdatedAt: number; expectedConsumedAt?: number } {
+  return { expectedUpdatedAt: row.updatedAt, ...(row.consumedAt === null ? {} : { expectedConsumedAt: row.consumedAt }) };
 }

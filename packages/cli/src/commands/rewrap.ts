@@ -1,23 +1,24 @@
 import {
   fileCheckpoint,
   memoryCheckpoint,
-  PROTECTED_KINDS,
-  type ProtectedKind,
+  REWRAP_KINDS,
   type RewrapCheckpoint,
   RewrapJob,
+  type RewrapKind,
   type RewrapSummary,
 } from '@tokenstore/core';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatNumber, KIND_LABELS, writeJson, writeTable } from '../output.js';
 import { createProgressBar } from '../progress.js';
-import { forEachRow } from '../scan-rows.js';
+import { forEachArtifact, forEachRow } from '../scan-rows.js';
 
 export interface RewrapCommandOptions {
   json?: boolean;
   checkpoint?: string;
   batchSize?: number;
-  kinds?: ProtectedKind[];
+  /** Default: every kind the store holds (provider artifacts only when it keeps them). */
+  kinds?: RewrapKind[];
   pause?: number;
   maxBatches?: number;
   /** `--no-count`: skip the counting scan that gives the progress bar its total. */
@@ -43,8 +44,8 @@ export interface RewrapReport extends RewrapSummary {
  */
 export async function rewrapCommand(context: CommandContext, options: RewrapCommandOptions): Promise<number> {
   const config = context.config();
-  const kinds = options.kinds ?? [...PROTECTED_KINDS];
   const store = await context.openStore({ ...config, readCache: undefined });
+  const kinds = options.kinds ?? REWRAP_KINDS.filter((kind) => kind !== 'artifact' || store.artifacts !== undefined);
   const service = context.createService(config, store);
   const stop = context.stopRequested();
   const file = options.checkpoint === undefined ? undefined : fileCheckpoint(options.checkpoint);
@@ -59,7 +60,8 @@ export async function rewrapCommand(context: CommandContext, options: RewrapComm
       const now = context.clock.now();
       for (const kind of kinds) {
         // Token tables through the store's count (no scan; an estimate on Cassandra is fine for a progress bar).
-        if (kind !== 'client' && store.count !== undefined) total += (await store.count(kind, now)).total;
+        if (kind === 'artifact') await forEachArtifact(store, () => total!++, stop.signal);
+        else if (kind !== 'client' && store.count !== undefined) total += (await store.count(kind, now)).total;
         else await forEachRow(store, kind, () => total!++, stop.signal);
       }
       // Interrupted while counting: the job below sees the same signal and stops before its first batch.
@@ -67,14 +69,14 @@ export async function rewrapCommand(context: CommandContext, options: RewrapComm
     const bar = createProgressBar(context.stderr, 'rewrap {bar} {value}/{total} rows | {kind} | converted {converted} | {rate} rows/s');
     const done = Object.fromEntries(
       kinds.map((kind) => [kind, saved && !saved.finished ? (saved.counts[kind]?.scanned ?? 0) : 0]),
-    ) as Record<ProtectedKind, number>;
+    ) as Record<RewrapKind, number>;
     const converted = Object.fromEntries(
       kinds.map((kind) => [kind, saved && !saved.finished ? (saved.counts[kind]?.converted ?? 0) : 0]),
-    ) as Record<ProtectedKind, number>;
-    const sumOf = (counts: Record<ProtectedKind, number>) => kinds.reduce((acc, kind) => acc + (counts[kind] ?? 0), 0);
-    bar.start(Math.max(total ?? 0, 1), { kind: kinds[0]!, converted: sumOf(converted), rate: 0 });
+    ) as Record<RewrapKind, number>;
+    const sumOf = (counts: Record<RewrapKind, number>) => kinds.reduce((acc, kind) => acc + (counts[kind] ?? 0), 0);
+    bar.start(Math.max(total ?? 0, 1), { kind: KIND_LABELS[kinds[0]!], converted: sumOf(converted), rate: 0 });
     bar.update(sumOf(done));
-    const onProgress = (event: { kind: ProtectedKind; done: number; converted: number; ratePerSecond: number }) => {
+    const onProgress = (event: { kind: RewrapKind; done: number; converted: number; ratePerSecond: number }) => {
       done[event.kind] = event.done;
       converted[event.kind] = event.converted;
       const value = sumOf(done);
@@ -118,7 +120,7 @@ export async function rewrapCommand(context: CommandContext, options: RewrapComm
   }
 }
 
-function printSummary(context: CommandContext, report: RewrapReport, kinds: ProtectedKind[]): void {
+function printSummary(context: CommandContext, report: RewrapReport, kinds: RewrapKind[]): void {
   const columns = ['scanned', 'converted', 'current', 'unconvertible', 'failed', 'skipped'] as const;
   writeTable(
     context.stdout,
@@ -138,9 +140,4 @@ function printSummary(context: CommandContext, report: RewrapReport, kinds: Prot
     context.stdout.write('some sealed values did not open (tampered, or written under a key no longer configured): see "failed"\n');
   if (report.completed && report.totals.converted === 0 && report.totals.unconvertible === 0 && report.totals.failed === 0)
     context.stdout.write('nothing left to convert: the fallback (TOKENSTORE_PROTECTION_FALLBACK, old peppers/keys) can be removed\n');
-  // Not silent: rewrap does not convert provider artifacts yet, and they are read through the fallback.
-  if ((report.notConverted ?? []).length > 0)
-    context.stdout.write(
-      `not converted by rewrap yet: ${report.notConverted.join(', ')} (oidc-provider artifacts). If this store holds any, keep the fallback until they have expired\n`,
-    );
 }

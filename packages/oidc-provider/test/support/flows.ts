@@ -1,6 +1,8 @@
 import { findPlaintextsAtRest } from '@tokenstore/conformance';
+import { createProtector, RewrapJob, TokenService } from '@tokenstore/core';
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
+import { E2E_PROTECTION } from './modes.js';
 import { authorize, CLIENT_ID, CLIENT_SECRET, discover, insecure, type ProviderHarness, REDIRECT_URI } from './provider-harness.js';
 
 export interface FlowSetup {
@@ -178,6 +180,52 @@ export function providerFlows(name: string, setup: FlowSetup): void {
         await harness.stop();
       }
     });
+
+    // Plain is where a migration starts from, so this flow is defined for the protected modes only.
+    if (setup.mode !== 'plain')
+      it('a provider that ran in plain mode moves here with a rewrap: its tokens keep working, none is left in plaintext', async () => {
+        const harness = await setup.open();
+        const current = harness.service;
+        try {
+          const as = await discover(harness);
+          // The earlier deployment: plain.
+          harness.restart(new TokenService({ store: current.store, protector: createProtector(E2E_PROTECTION.plain) }));
+          const tokens = await redeem(as, await codeFlow(as));
+          const pending = await codeFlow(as);
+          expect(await introspect(as, tokens.access_token)).toMatchObject({ active: true });
+          expect(findPlaintextsAtRest(await setup.inspect(), new Map([[tokens.access_token, 'access token']]))).toEqual(['access token']);
+
+          // The migration: rewrap with the plain fallback, then this mode alone.
+          const summary = await new RewrapJob({
+            store: current.store,
+            protector: createProtector({ ...E2E_PROTECTION[setup.mode], fallback: [E2E_PROTECTION.plain] }),
+          }).run();
+          expect(summary.completed).toBe(true);
+          expect(summary.counts.artifact.converted).toBeGreaterThan(5);
+          expect(summary.counts.artifact).toMatchObject({ failed: 0, unconvertible: 0 });
+          harness.restart(current);
+
+          expect(await introspect(as, tokens.access_token)).toMatchObject({ active: true, sub: 'alice' });
+          const refreshed = await oauth.processRefreshTokenResponse(
+            as,
+            client,
+            await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token as string, insecure),
+          );
+          expect(await introspect(as, refreshed.access_token)).toMatchObject({ active: true });
+          // A code issued before the migration is redeemed after it, once.
+          const late = await redeem(as, pending);
+          expect(await introspect(as, late.access_token)).toMatchObject({ active: true });
+          expect(await oauthError(redeem(as, pending))).toBe('invalid_grant');
+          const secrets = new Map([
+            [tokens.access_token, 'access token'],
+            [tokens.refresh_token as string, 'refresh token'],
+            [pending.params.get('code') as string, 'authorization code'],
+          ]);
+          expect(findPlaintextsAtRest(await setup.inspect(), secrets)).toEqual([]);
+        } finally {
+          await harness.stop();
+        }
+      });
 
     it('leaves no token, code or user code in plaintext at rest outside plain mode', async () => {
       const harness = await setup.open();

@@ -20,7 +20,7 @@ export type AdapterCalls = Map<string, number>;
  * `restart()` swaps in a new Provider instance on the same service: what it finds lives in the store.
  */
 export class ProviderHarness {
-  readonly service: TokenService;
+  service: TokenService;
   readonly calls: AdapterCalls = new Map();
   provider!: Provider;
   #server!: Server;
@@ -39,8 +39,9 @@ export class ProviderHarness {
     this.provider = this.#newProvider();
   }
 
-  /** A new Provider instance (a restarted process) on the same store. */
-  restart(): void {
+  /** A new Provider instance (a restarted process) on the same store; on `service` when given (a new deploy). */
+  restart(service?: TokenService): void {
+    if (service) this.service = service;
     this.provider = this.#newProvider();
   }
 

@@ -115,6 +115,14 @@ export interface DialectStatements {
    * count = rows deleted.
    */
   purgeExpiredArtifacts(table: string): string;
+
+  /**
+   * One page of provider artifacts in `(model, artifact_key)` order (keyset pagination over the primary
+   * key; the rewrap job's scan): rows after `(:model, :key)`, at most `:limit`. The first page passes
+   * model `0`, which sorts before every model name (they start with a letter), and key `0` (never an
+   * empty string: Oracle reads '' as NULL).
+   */
+  selectArtifactPage(table: string, columns: readonly string[]): string;
 }
 
 /** What the migration runner needs to write DDL of its own. */

@@ -1,6 +1,6 @@
 import type { ColumnValues } from '../schema/row-codec.js';
 import { ARTIFACT_COLUMNS, ARTIFACT_TABLE } from '../schema/tables.js';
-import type { StatementTemplate } from './sql-statement.js';
+import { columnMarkers, type StatementTemplate } from './sql-statement.js';
 import type { CatalogDialect } from './statement-catalog.js';
 
 /** The statements of provider artifacts (`005_artifacts.sql`, issue 14). */
@@ -17,6 +17,29 @@ export interface ArtifactStatements {
   /** Every model of the grant, through the grant index. */
   deleteOfGrant: StatementTemplate<{ grantId: string }>;
   purge: StatementTemplate<{ expiredBefore: number; limit: number }>;
+  /** A page in primary-key order after `(model, key)` (the rewrap job's scan). */
+  page: StatementTemplate<{ model: string; key: string; limit: number }>;
+  /** A plain insert: a unique violation means the key is taken (`insertArtifact` answers false). */
+  insert: StatementTemplate<ColumnValues>;
+  /**
+   * Every column replaced, if the row is still the version read (`updated_at`, and `consumed_at` by
+   * the variant: still NULL, or that instant). Row count 1 when it was.
+   */
+  replaceIf: VersionVariants<ColumnValues & VersionArguments>;
+  /** Deletes the row if it is still the version read (the same variants). */
+  deleteIf: VersionVariants<{ model: string; key: string } & VersionArguments>;
+}
+
+/** The version a conditional statement compares (`expectedConsumedAt` only in the `consumed` variant). */
+export interface VersionArguments {
+  expectedUpdatedAt: number;
+  expectedConsumedAt?: number;
+}
+
+/** A conditional statement in two variants, as NULL compares to nothing: the row not consumed, or consumed at an instant. */
+export interface VersionVariants<A extends object> {
+  unconsumed: StatementTemplate<A>;
+  consumed: StatementTemplate<A>;
 }
 
 /** What the catalog hands over to define a statement with its example arguments. */
@@ -46,6 +69,30 @@ export function defineArtifactStatements(dialect: CatalogDialect, define: Define
     updated_at: now,
   });
   const ref = () => ({ model: 'AuthorizationCode', key: 'example-artifact-key' });
+  const assignments = ARTIFACT_COLUMNS.filter((column) => !(KEY_COLUMNS as readonly string[]).includes(column))
+    .map((column) => `${column} = :${column}`)
+    .join(', ');
+  const versionOf = (consumed: boolean) =>
+    `updated_at = :expectedUpdatedAt AND ${consumed ? 'consumed_at = :expectedConsumedAt' : 'consumed_at IS NULL'}`;
+  const replaceIf = (consumed: boolean) =>
+    define(
+      `artifact.replaceIf.${consumed ? 'consumed' : 'unconsumed'}`,
+      `UPDATE ${table} SET ${assignments} WHERE model = :model AND artifact_key = :artifact_key AND ${versionOf(consumed)}`,
+      (s) => {
+        const row = example(s.example.now, s.example.grantId);
+        return {
+          ...row,
+          expectedUpdatedAt: s.example.now,
+          ...(consumed ? { expectedConsumedAt: s.example.now, consumed_at: s.example.now } : {}),
+        };
+      },
+    );
+  const deleteIf = (consumed: boolean) =>
+    define(
+      `artifact.deleteIf.${consumed ? 'consumed' : 'unconsumed'}`,
+      `DELETE FROM ${table} WHERE model = :model AND artifact_key = :key AND ${versionOf(consumed)}`,
+      (s) => ({ ...ref(), expectedUpdatedAt: s.example.now, ...(consumed ? { expectedConsumedAt: s.example.now } : {}) }),
+    );
   return {
     upsert: define('artifact.upsert', dialect.upsert(table, ARTIFACT_COLUMNS, KEY_COLUMNS), (s) =>
       example(s.example.now, s.example.grantId),
@@ -70,5 +117,15 @@ export function defineArtifactStatements(dialect: CatalogDialect, define: Define
       grantId: s.example.grantId,
     })),
     purge: define('artifact.purge', dialect.purgeExpiredArtifacts(table), (s) => ({ expiredBefore: s.example.now, limit: 1000 })),
+    page: define('artifact.page', dialect.selectArtifactPage(table, ARTIFACT_COLUMNS), () => ({
+      model: 'AuthorizationCode',
+      key: 'example-artifact-key',
+      limit: 500,
+    })),
+    insert: define('artifact.insert', `INSERT INTO ${table} (${list}) VALUES (${columnMarkers(ARTIFACT_COLUMNS)})`, (s) =>
+      example(s.example.now, s.example.grantId),
+    ),
+    replaceIf: { unconsumed: replaceIf(false), consumed: replaceIf(true) },
+    deleteIf: { unconsumed: deleteIf(false), consumed: deleteIf(true) },
   };
 }

@@ -59,6 +59,20 @@ export async function exerciseEveryStoreOperation(store: SqlStore): Promise<void
   await artifacts.destroy('Session', 'session-1');
   await artifacts.revokeByGrantId('g-1');
   await artifacts.upsert('AccessToken', 'access-1', { grantId: 'g-2' }, 60);
+  // The rewrap primitives: scan, insert, and both variants (unconsumed, consumed) of the conditional replace and delete.
+  const primitives = store.artifacts!;
+  const [row] = (await primitives.scanArtifacts({ cursor: null, limit: 1 })).rows;
+  if (row) {
+    await primitives.scanArtifacts({ cursor: `${row.model}:${row.key}`, limit: 10 });
+    const copy = { ...row, key: `${row.key}-copy`, consumedAt: null };
+    await primitives.insertArtifact(copy);
+    await primitives.replaceArtifact(copy, { ...copy, payload: '{"resealed":true}' });
+    await primitives.consumeArtifact(copy.model, copy.key, copy.updatedAt + 1);
+    const consumed = { ...copy, consumedAt: copy.updatedAt + 1 };
+    await primitives.replaceArtifact(consumed, consumed);
+    await primitives.deleteArtifactIf(consumed);
+    await primitives.deleteArtifactIf({ ...copy, key: `${row.key}-missing` });
+  }
 
   // Purge (lease taken, renewed, released) after everything expired.
   clock.advanceSeconds(3 * 86_400);

@@ -201,6 +201,11 @@ WHEN MATCHED THEN UPDATE SET ${updated.map((column) => `${column} = ${typedMarke
 WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columns.map(typedMarker).join(', ')})`;
   }
 
+  selectArtifactPage(table: string, columns: readonly string[]): string {
+    // The expanded keyset predicate over the primary key (portable; DB2 reads it as index ranges).
+    return `SELECT ${columns.join(', ')} FROM ${table} WHERE (model > :model OR (model = :model AND artifact_key > :key)) ORDER BY model, artifact_key FETCH FIRST :limit ROWS ONLY`;
+  }
+
   purgeExpiredArtifacts(table: string): string {
     // Deleting from a fullselect with FETCH FIRST, as purgeBatch does; the expiry index excludes NULL keys.
     return `DELETE FROM (

@@ -116,6 +116,11 @@ WHEN MATCHED THEN UPDATE SET ${updated.map((column) => `${column} = :${column}`)
 WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columnMarkers(columns)});`;
   }
 
+  selectArtifactPage(table: string, columns: readonly string[]): string {
+    // No row-value comparison in T-SQL: the expanded keyset predicate, two seeks of the primary key.
+    return `SELECT TOP (:limit) ${columns.join(', ')} FROM ${table} WHERE (model > :model OR (model = :model AND artifact_key > :key)) ORDER BY model, artifact_key`;
+  }
+
   purgeExpiredArtifacts(table: string): string {
     // The literal IS NOT NULL matches the filtered expiry index's filter, so the optimiser can use it.
     return `DELETE TOP (:limit) FROM ${table} WITH (ROWLOCK, READPAST)

@@ -97,6 +97,11 @@ export class MysqlDialect implements SqlDialect {
     return `${insertInto(table, columns)} ON DUPLICATE KEY UPDATE ${updated.map((column) => `${column} = VALUES(${column})`).join(', ')}`;
   }
 
+  selectArtifactPage(table: string, columns: readonly string[]): string {
+    // The expanded keyset predicate is two ranges of the primary key, read in order up to :limit.
+    return `SELECT ${columns.join(', ')} FROM ${table} WHERE (model > :model OR (model = :model AND artifact_key > :key)) ORDER BY model, artifact_key LIMIT :limit`;
+  }
+
   purgeExpiredArtifacts(table: string): string {
     // As purgeBatch: a materialised derived table of keys from one range scan of the expiry index,
     // joined on the primary key in that order.

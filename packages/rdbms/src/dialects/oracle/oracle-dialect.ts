@@ -157,6 +157,11 @@ WHEN MATCHED THEN UPDATE SET ${updated.map((column) => `target.${column} = :${co
 WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columnMarkers(columns)})`;
   }
 
+  selectArtifactPage(table: string, columns: readonly string[]): string {
+    // Oracle compares no row values with '>': the expanded keyset predicate over the primary key.
+    return `SELECT ${columns.join(', ')} FROM ${table} WHERE (model > :model OR (model = :model AND artifact_key > :key)) ORDER BY model, artifact_key FETCH FIRST :limit ROWS ONLY`;
+  }
+
   purgeExpiredArtifacts(table: string): string {
     // ROWNUM stops the range scan of the expiry index after :limit rows (a DELETE cannot SKIP LOCKED).
     return `DELETE FROM ${table} WHERE expires_at <= :expiredBefore AND ROWNUM <= :limit`;

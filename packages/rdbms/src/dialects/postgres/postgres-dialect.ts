@@ -95,6 +95,11 @@ SELECT token_key FROM doomed`;
     return `${insertInto(table, columns)} ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET ${updated.map((column) => `${column} = EXCLUDED.${column}`).join(', ')}`;
   }
 
+  selectArtifactPage(table: string, columns: readonly string[]): string {
+    // A row-value comparison, which PostgreSQL answers with one range scan of the primary key in order.
+    return `SELECT ${columns.join(', ')} FROM ${table} WHERE (model, artifact_key) > (:model, :key) ORDER BY model, artifact_key LIMIT :limit`;
+  }
+
   purgeExpiredArtifacts(table: string): string {
     // The batch through the partial expiry index, then deleted by physical row id (a TID scan): the
     // primary key is composite, and a join back to the table could be planned as a sequential scan.
