@@ -12,7 +12,7 @@ export {
   type VerifiedProof,
   verifyDpopProof,
 } from './dpop/proof.js';
-export { MemoryReplayStore, type ReplayStore } from './dpop/replay-store.js';
+export { artifactReplayStore, DPOP_PROOF_MODEL, MemoryReplayStore, type ReplayStore } from './dpop/replay-store.js';
 export {
   type BearerErrorCode,
   type Challenge,

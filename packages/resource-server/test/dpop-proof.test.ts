@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
-import { ManualClock } from '@tokenstore/core';
+import { MemoryStore } from '@tokenstore/cache';
+import { createProtector, generatePepper, ManualClock, TokenService } from '@tokenstore/core';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DpopNonces, DpopProofError, dpopHeaderOf, MemoryReplayStore, resolveDpopOptions, verifyDpopProof } from '../src/index.js';
+import {
+  artifactReplayStore,
+  DPOP_PROOF_MODEL,
+  DpopNonces,
+  DpopProofError,
+  dpopHeaderOf,
+  MemoryReplayStore,
+  resolveDpopOptions,
+  verifyDpopProof,
+} from '../src/index.js';
 
 const URL_ = 'https://api.example/orders';
 const TOKEN_HASH = createHash('sha256').update('the-access-token').digest('base64url');
@@ -109,6 +119,33 @@ describe('DPoP proof verification (RFC 9449 §4.3)', () => {
     expect(store.remember('id', clock.now() + 1000)).toBe(false);
     clock.advance(1001);
     expect(store.remember('id', clock.now() + 1000)).toBe(true);
+  });
+
+  it('refuses a proof replayed to another node when the nodes share the token store (artifactReplayStore)', async () => {
+    const store = new MemoryStore({ clock });
+    const protector = createProtector({ mode: 'hash', peppers: [{ id: 'p1', secret: generatePepper() }] });
+    const node = () => {
+      const service = new TokenService({ store, clock, protector });
+      return resolveDpopOptions({ replayStore: artifactReplayStore(service.artifacts) }, 'dpop', () => clock.now());
+    };
+    const [a, b] = [node(), node()];
+    const given = await proof();
+    await verifyDpopProof(given, expectation, a, clock.now());
+    expect((await refusal(verifyDpopProof(given, expectation, b, clock.now()))).message).toMatch(/already used/);
+    // Concurrent first uses of one proof on both nodes: exactly one is accepted.
+    const raced = await proof();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => verifyDpopProof(raced, expectation, i % 2 ? a : b, clock.now())),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    // Kept as artifacts of their own model, only as lookup keys, with an expiry (so the purger removes them).
+    const rows = [...store.artifacts.rows()];
+    expect(rows.map((row) => row.model)).toEqual([DPOP_PROOF_MODEL, DPOP_PROOF_MODEL]);
+    for (const row of rows) {
+      expect(row.key).toMatch(/^hmac-sha256:p1\$/);
+      expect(row.value).toBeNull();
+      expect(row.expiresAt).toBeGreaterThan(clock.now());
+    }
   });
 
   it('does not use up the jti of a refused proof', async () => {

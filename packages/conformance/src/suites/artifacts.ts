@@ -121,6 +121,19 @@ export function artifactTests(ctx: ConformanceContext): void {
       });
     });
 
+    it('insertOnce accepts exactly one of 50 concurrent first uses, refuses a replay until it expires, then accepts it again', async (t) => {
+      const artifacts = service(t);
+      const id = newId('proof id');
+      const results = await Promise.all(Array.from({ length: 50 }, () => artifacts.insertOnce('DPoPProof', id, {}, 60)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await artifacts.insertOnce('DPoPProof', id, {}, 60)).toBe(false);
+      expect(await artifacts.insertOnce('ReplayDetection', id, {}, 60)).toBe(true);
+      ctx.clock.advance(61 * SECOND);
+      // Expired and not purged yet: its place is taken again.
+      expect(await artifacts.insertOnce('DPoPProof', id, {}, 60)).toBe(true);
+      expect(await artifacts.insertOnce('DPoPProof', id, {}, 60)).toBe(false);
+    });
+
     it('revokeByGrantId deletes every model of the grant and nothing else', async (t) => {
       const artifacts = service(t);
       const grantModels = [
@@ -245,6 +258,8 @@ export function artifactTests(ctx: ConformanceContext): void {
         () => artifacts.consume('1Model', id),
         () => artifacts.destroy('AccessToken', ''),
         () => artifacts.revokeByGrantId(''),
+        () => artifacts.insertOnce('DPoPProof', id, {}, undefined as unknown as number),
+        () => artifacts.insertOnce('DPoP Proof', id, {}, 60),
         () => store.upsertArtifact({ model: 'AccessToken' } as StoredArtifact),
         () => store.upsertArtifact(null as unknown as StoredArtifact),
         () => store.getArtifact('AccessToken', ''),

@@ -88,6 +88,40 @@ export class ArtifactService {
     await this.#artifacts.upsertArtifact(row);
   }
 
+  /**
+   * Stores `id` of `model` unless a live artifact holds it: `true` for exactly one of any number of
+   * concurrent callers, on every node sharing the store (the store's insert on its unique key);
+   * `false` while the earlier one has not expired. An expired one is replaced. What replay detection
+   * needs: DPoP proof identifiers (`@tokenstore/resource-server`'s `artifactReplayStore`),
+   * oidc-provider's `ReplayDetection`. `expiresIn` in seconds, required (a replay window ends).
+   */
+  async insertOnce(model: string, id: string, payload: ArtifactPayload, expiresIn: number): Promise<boolean> {
+    checkArtifactModel(model, 'core');
+    checkArtifactId('id', id);
+    checkPayload(payload);
+    if (typeof expiresIn !== 'number') throw new InvalidInputError('expiresIn', 'must be a number of seconds (a replay window ends)');
+    const now = this.clock.now();
+    const row = protectArtifact(this.protector, {
+      model,
+      id,
+      payload,
+      grantId: null,
+      uid: null,
+      userCode: null,
+      expiresAt: expiryOf(expiresIn, now),
+      consumedAt: null,
+      updatedAt: now,
+    });
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (await this.#artifacts.insertArtifact(row)) return true;
+      const existing = await this.#artifacts.getArtifact(model, row.key);
+      if (existing && (existing.expiresAt === null || existing.expiresAt > now)) return false;
+      // Expired (not purged yet) or just deleted: take its place, unless another caller does first.
+      if (existing) await this.#artifacts.deleteArtifactIf(existing);
+    }
+    return false;
+  }
+
   /** The payload of `id` (`consumed` set, in seconds, once consumed), or `undefined` if unknown or expired. */
   async find(model: string, id: string): Promise<ArtifactPayload | undefined> {
     checkArtifactModel(model, 'core');

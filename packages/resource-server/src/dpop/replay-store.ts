@@ -1,3 +1,4 @@
+import { type ArtifactService, checkArtifactModel, MisconfigurationError } from '@tokenstore/core';
 import { LRUCache } from 'lru-cache';
 
 /**
@@ -37,4 +38,33 @@ export class MemoryReplayStore implements ReplayStore {
     this.#seen.set(id, expiresAt);
     return true;
   }
+}
+
+/** Where {@link artifactReplayStore} keeps proof identifiers: a model of their own among the artifacts. */
+export const DPOP_PROOF_MODEL = 'DPoPProof';
+
+/**
+ * A {@link ReplayStore} shared by every node on one token store: proof identifiers are kept as
+ * provider artifacts of the model `DPoPProof` (`ArtifactService.insertOnce`, an insert on the
+ * store's unique key: atomic on memory, SQL and Cassandra), with their expiry as the artifact's, so
+ * the background purger removes them. Protection applies: in `hash`/`encrypt` mode only a lookup key
+ * of the identifier is stored. Pass the service's artifacts: `artifactReplayStore(service.artifacts)`.
+ */
+export function artifactReplayStore(
+  artifacts: ArtifactService,
+  options: { model?: string; now?: () => number } = {},
+): ReplayStore & { readonly model: string } {
+  if (!artifacts || typeof artifacts.insertOnce !== 'function')
+    throw new MisconfigurationError('artifacts', 'must be an ArtifactService (tokenService.artifacts)');
+  const model = options.model ?? DPOP_PROOF_MODEL;
+  checkArtifactModel(model, 'resource-server');
+  const now = options.now ?? (() => artifacts.clock.now());
+  return {
+    model,
+    remember(id: string, expiresAt: number): Promise<boolean> {
+      // At least a second: a proof accepted at the edge of its window is still remembered while it could be replayed.
+      const seconds = Math.max(1, Math.ceil((expiresAt - now()) / 1000));
+      return artifacts.insertOnce(model, id, {}, seconds);
+    },
+  };
 }
