@@ -66,6 +66,9 @@ export function checkArtifactRow(row: unknown, backend: string): asserts row is 
 export function checkArtifactReplacement(expected: unknown, next: unknown, backend: string): void {
   checkArtifactRow(expected, backend);
   checkArtifactRow(next, backend);
-  if ((next as StoredArtifact).model !== (expected as StoredArtifact).model || (next as StoredArtifact).key !== (expected as StoredArtifact).key)
+  if (
+    (next as StoredArtifact).model !== (expected as StoredArtifact).model ||
+    (next as StoredArtifact).key !== (expected as StoredArtifact).key
+  )
     throw new InvalidInputError('next', 'must keep the model and key of the row it replaces', { backend });
 }

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rewrapArtifact } from '../artifacts/artifact-rewrap.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { type Clock, systemClock } from '../clock.js';
 import { ErrorCode, isTokenStoreError, MisconfigurationError } from '../errors.js';
 import type { TokenStoreEventEmitter } from '../events.js';
 import { nextClientUpdatedAt, type TokenStore } from '../store.js';
-import { rewrapArtifact } from '../artifacts/artifact-rewrap.js';
-import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { StoredClient, TokenKind } from '../types.js';
 import type { ProtectedValue, Protector } from './protector.js';
 import {
