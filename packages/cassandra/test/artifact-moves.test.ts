@@ -335,6 +335,8 @@ describe.skipIf(environment.kind === 'skip')('cassandra artifact moves (rewrap p
 
     it('refuses a cursor it did not hand out, and a bad limit, as INVALID_INPUT', async () => {
       await expectInvalidInput(artifacts.scanArtifacts({ cursor: 'Session:not-a-page-state', limit: 10 }), 'cursor');
+      // Hex like a page state, but none the server can decode.
+      await expectInvalidInput(artifacts.scanArtifacts({ cursor: 'abcdef', limit: 10 }), 'cursor');
       await expectInvalidInput(artifacts.scanArtifacts({ cursor: null, limit: 0 }), 'limit');
     });
 
