@@ -1,31 +1,40 @@
 import {
   type ArtifactStore,
   checkArtifactModel,
+  checkArtifactReplacement,
   checkArtifactRow,
   checkGrantId,
   checkInstant,
   checkLookupKey,
   checkPurgeCriteria,
+  checkScanRequest,
   type PurgeCriteria,
+  type ScanPage,
+  type ScanRequest,
   type StoredArtifact,
 } from '@tokenstore/core';
+import type { ArtifactMoves } from './artifact-moves.js';
 import type { ArtifactPurge } from './artifact-purge.js';
 import type { ArtifactRows } from './artifacts.js';
+import { isPageState } from './client.js';
 import { BACKEND } from './errors.js';
 import type { CassandraExecutor } from './executor.js';
 
 /**
  * `CassandraStore.artifacts`: core's input checks, then each primitive as one store operation (refused
- * once closed, driver errors typed) at the `artifacts` levels; the work is {@link ArtifactRows}'.
+ * once closed, driver errors typed) at the `artifacts` levels; the work is {@link ArtifactRows}' (the
+ * provider's primitives), {@link ArtifactMoves}' (the rewrap job's) and {@link ArtifactPurge}'s.
  */
 export class CassandraArtifacts implements ArtifactStore {
   readonly #x: CassandraExecutor;
   readonly #rows: ArtifactRows;
+  readonly #moves: ArtifactMoves;
   readonly #purge: ArtifactPurge;
 
-  constructor(executor: CassandraExecutor, parts: { rows: ArtifactRows; purge: ArtifactPurge }) {
+  constructor(executor: CassandraExecutor, parts: { rows: ArtifactRows; moves: ArtifactMoves; purge: ArtifactPurge }) {
     this.#x = executor;
     this.#rows = parts.rows;
+    this.#moves = parts.moves;
     this.#purge = parts.purge;
   }
 
@@ -83,6 +92,36 @@ export class CassandraArtifacts implements ArtifactStore {
     return this.#x.operation('purgeArtifacts', async () => {
       checkPurgeCriteria(criteria, BACKEND);
       return this.#purge.purge(criteria);
+    });
+  }
+
+  // The rewrap job's primitives (see ArtifactMoves).
+
+  scanArtifacts(request: ScanRequest): Promise<ScanPage<StoredArtifact>> {
+    return this.#x.operation('scanArtifacts', async () => {
+      checkScanRequest(request, BACKEND, isPageState);
+      return this.#moves.scan(request, this.#x.levels('artifacts'));
+    });
+  }
+
+  insertArtifact(row: StoredArtifact): Promise<boolean> {
+    return this.#x.operation('insertArtifact', async () => {
+      checkArtifactRow(row, BACKEND);
+      return this.#moves.insert(row, this.#x.levels('artifacts'));
+    });
+  }
+
+  replaceArtifact(expected: StoredArtifact, next: StoredArtifact): Promise<boolean> {
+    return this.#x.operation('replaceArtifact', async () => {
+      checkArtifactReplacement(expected, next, BACKEND);
+      return this.#moves.replace(expected, next, this.#x.levels('artifacts'));
+    });
+  }
+
+  deleteArtifactIf(expected: StoredArtifact): Promise<boolean> {
+    return this.#x.operation('deleteArtifactIf', async () => {
+      checkArtifactRow(expected, BACKEND);
+      return this.#moves.deleteIf(expected, this.#x.levels('artifacts'));
     });
   }
 }

@@ -42,6 +42,13 @@ export function artifactStatements(keyspace: string) {
     insert: `INSERT INTO ${table} (model, artifact_key, ${values}, change_id) VALUES (${Array.from({ length: ARTIFACT_VALUE_COLUMNS.length + 3 }, () => '?').join(', ')}) IF NOT EXISTS USING TTL ?`,
     /** Binds TTL, the value columns, change_id, model, key. */
     replace: `UPDATE ${table} USING TTL ? SET ${ARTIFACT_VALUE_COLUMNS.map((column) => `${column} = ?`).join(', ')}, change_id = ? ${where} IF EXISTS`,
+    /**
+     * The rewrap's conditional replace of one version (`replaceArtifact`): every value column. Binds
+     * TTL, the value columns, change_id, model, key, expected change_id.
+     */
+    replaceIfUnchanged: `UPDATE ${table} USING TTL ? SET ${ARTIFACT_VALUE_COLUMNS.map((column) => `${column} = ?`).join(', ')}, change_id = ? ${where} IF change_id = ?`,
+    /** Every row of every model in token order (`scanArtifacts`, paged by the driver's page state). Binds nothing. */
+    scan: `SELECT model, artifact_key, ${values} FROM ${table}`,
     /** Binds TTL, consumed_at, change_id, model, key, expected change_id. */
     consume: `UPDATE ${table} USING TTL ? SET consumed_at = ?, change_id = ? ${where} IF consumed_at = null AND change_id = ?`,
     /** Binds model, key, expected change_id. */

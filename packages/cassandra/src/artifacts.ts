@@ -51,7 +51,7 @@ export class ArtifactRows {
    */
   async upsert(row: StoredArtifact, levels: OperationConsistency): Promise<void> {
     const ttl = rowTtl(row.expiresAt, row.updatedAt, this.#ttl);
-    await this.#writeSideEntries(row, ttl, levels);
+    await this.writeSideEntries(row, ttl, levels);
     const { model, key } = row;
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
       const changeId = randomUUID();
@@ -60,7 +60,7 @@ export class ArtifactRows {
         [model, key, ...artifactValueParams(row, true), changeId, ttl],
         levels,
         async () => {
-          const raw = await this.#readSerial(model, key, levels);
+          const raw = await this.readSerial(model, key, levels);
           if (!raw) return { outcome: 'retry' };
           return uuidText(raw.change_id) === changeId ? { outcome: 'applied' } : { outcome: 'not-applied', current: raw };
         },
@@ -72,13 +72,13 @@ export class ArtifactRows {
         [ttl, ...artifactValueParams(row, false), changeId, model, key],
         levels,
         async () => {
-          const raw = await this.#readSerial(model, key, levels);
+          const raw = await this.readSerial(model, key, levels);
           if (!raw) return { outcome: 'not-applied' };
           return uuidText(raw.change_id) === changeId ? { outcome: 'applied' } : { outcome: 'retry' };
         },
       );
       if (replaced.applied) {
-        if (previous) await this.#removeStaleEntries(previous, row, levels);
+        if (previous) await this.removeStaleEntries(previous, row, levels);
         return;
       }
       // The row was deleted between the two: insert again.
@@ -197,7 +197,7 @@ export class ArtifactRows {
     confirmMissing: boolean,
   ): Promise<{ current: ArtifactForUpdate | null; hollow: boolean }> {
     let raw = (await this.#x.execute(this.#cql.selectForUpdate, [model, key], { consistency: levels.codes.read })).rows?.[0];
-    if (confirmMissing && !artifactFromRow(raw) && !SERIAL_LEVELS.has(levels.read)) raw = await this.#readSerial(model, key, levels);
+    if (confirmMissing && !artifactFromRow(raw) && !SERIAL_LEVELS.has(levels.read)) raw = await this.readSerial(model, key, levels);
     const row = artifactFromRow(raw);
     if (!row || !raw) return { current: null, hollow: raw !== undefined };
     return { current: { row, ttl: remainingTtl(raw.row_ttl), changeId: uuidText(raw.change_id) }, hollow: false };
@@ -207,7 +207,7 @@ export class ArtifactRows {
   async deleteVersion(current: ArtifactForUpdate, levels: OperationConsistency): Promise<'deleted' | 'gone' | 'changed'> {
     const { model, key } = current.row;
     const outcome = await this.#x.conditional(this.#cql.deleteIfUnchanged, [model, key, current.changeId], levels, async () => {
-      const raw = await this.#readSerial(model, key, levels);
+      const raw = await this.readSerial(model, key, levels);
       if (!artifactFromRow(raw)) return { outcome: 'applied' };
       return uuidText(raw?.change_id) === current.changeId ? { outcome: 'retry' } : { outcome: 'not-applied', current: raw };
     });
@@ -237,7 +237,7 @@ export class ArtifactRows {
   }
 
   /** Lookup entries at the lookup level, never the user's write level (a revocation must find them), and the purge entry. */
-  async #writeSideEntries(row: StoredArtifact, ttl: number, levels: OperationConsistency): Promise<void> {
+  async writeSideEntries(row: StoredArtifact, ttl: number, levels: OperationConsistency): Promise<void> {
     const lookup = { consistency: levels.codes.lookup };
     const work: Array<Promise<unknown>> = [];
     if (row.uidKey !== null) work.push(this.#x.execute(this.#cql.byUid.insert, [row.model, row.uidKey, row.key, ttl], lookup));
@@ -259,8 +259,8 @@ export class ArtifactRows {
     await Promise.all(work);
   }
 
-  /** Entries of the replaced version that the new one does not have (its own were written before it). */
-  async #removeStaleEntries(previous: StoredArtifact, row: StoredArtifact, levels: OperationConsistency): Promise<void> {
+  /** Entries of `previous` that `row` does not have: of a replaced version once the new one is in (its own were written before it). */
+  async removeStaleEntries(previous: StoredArtifact, row: StoredArtifact, levels: OperationConsistency): Promise<void> {
     await this.removeSideEntries(
       {
         ...previous,
@@ -273,7 +273,8 @@ export class ArtifactRows {
     );
   }
 
-  async #readSerial(model: string, key: string, levels: OperationConsistency): Promise<CassandraRow | undefined> {
+  /** The row for update at serial consistency (completing any Paxos round in flight): what decides an unknown outcome. */
+  async readSerial(model: string, key: string, levels: OperationConsistency): Promise<CassandraRow | undefined> {
     return (await this.#x.execute(this.#cql.selectForUpdate, [model, key], { consistency: levels.codes.serial })).rows?.[0];
   }
 
@@ -286,7 +287,7 @@ export class ArtifactRows {
     levels: OperationConsistency,
     conditionStillHolds: (raw: CassandraRow) => boolean,
   ): Promise<Resolution> {
-    const raw = await this.#readSerial(model, key, levels);
+    const raw = await this.readSerial(model, key, levels);
     if (!raw || !artifactFromRow(raw)) return { outcome: 'not-applied' };
     const found = uuidText(raw.change_id);
     if (found === changeId) return { outcome: 'applied' };

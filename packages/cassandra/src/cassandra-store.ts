@@ -23,10 +23,11 @@ import {
   type TokenKind,
   type TokenStore,
 } from '@tokenstore/core';
+import { ArtifactMoves } from './artifact-moves.js';
 import { CassandraArtifacts } from './artifact-primitives.js';
 import { ArtifactPurge } from './artifact-purge.js';
 import { ArtifactRows } from './artifacts.js';
-import type { CassandraExecuteOptions } from './client.js';
+import { type CassandraExecuteOptions, isPageState } from './client.js';
 import { ClientRows } from './clients.js';
 import type { ResolvedConsistency, StoreOperation } from './consistency.js';
 import { estimateTableRows } from './count-estimate.js';
@@ -45,8 +46,6 @@ import { RowAccess } from './row-access.js';
 import { StateChanges } from './state-changes.js';
 import { clientFromRow, TOKEN_TABLES, tokenFromRow } from './token-rows.js';
 import { StoreTtlPolicy } from './ttl.js';
-
-const PAGE_STATE = /^[0-9a-f]+$/i;
 
 /**
  * `TokenStore` on Apache Cassandra: tables designed per query, rows written USING TTL, lightweight
@@ -106,6 +105,7 @@ export class CassandraStore implements TokenStore {
     const artifactRows = new ArtifactRows(x, this.#ttl, index);
     this.artifacts = new CassandraArtifacts(x, {
       rows: artifactRows,
+      moves: new ArtifactMoves(x, this.#ttl, artifactRows),
       purge: new ArtifactPurge(x, { index: indexReader, rows: artifactRows }),
     });
     this.#lease = new PurgeLease(x);
@@ -237,7 +237,7 @@ export class CassandraStore implements TokenStore {
   async scan<K extends ProtectedKind>(kind: K, request: ScanRequest): Promise<ScanPage<ScannedRowByKind[K]>> {
     return this.#x.operation('scan', async () => {
       checkProtectedKind(kind, BACKEND);
-      checkScanRequest(request, BACKEND, (cursor) => PAGE_STATE.test(cursor));
+      checkScanRequest(request, BACKEND, isPageState);
       const { cursor, limit } = request;
       const statement = kind === 'client' ? this.#x.cql.clients.scan : this.#x.cql.tokens[kind as TokenKind].scan;
       const result = await this.#x.execute(statement, [], {

@@ -23,6 +23,13 @@ export interface CassandraExecuteOptions {
   isIdempotent?: boolean;
 }
 
+const PAGE_STATE = /^[0-9a-f]+$/i;
+
+/** True when `cursor` has the form of a driver page state (`result.pageState`): the scans' cursor check. */
+export function isPageState(cursor: string): boolean {
+  return PAGE_STATE.test(cursor);
+}
+
 /** One result row: column name to driver value (Date for timestamps, Uuid objects for uuids, ...). */
 export type CassandraRow = Record<string, unknown>;
 

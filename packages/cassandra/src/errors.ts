@@ -5,6 +5,8 @@ export const BACKEND = 'cassandra';
 /** Native-protocol error codes the store branches on (the driver's `types.responseErrorCodes`). */
 export const CassandraErrorCode = {
   ServerError: 0x0000,
+  /** Also what the server answers to a paging state it cannot decode (a forged scan cursor). */
+  ProtocolError: 0x000a,
   Unavailable: 0x1000,
   Overloaded: 0x1001,
   IsBootstrapping: 0x1002,
