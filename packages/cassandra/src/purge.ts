@@ -2,6 +2,7 @@ import { isPurgeable, type PurgeCriteria, type TokenKind } from '@tokenstore/cor
 import type { OperationConsistency } from './consistency.js';
 import type { CassandraExecutor } from './executor.js';
 import { PURGE_REASONS, type PurgeIndexReader, type PurgeReason } from './purge-index.js';
+import { walkPurgeIndex } from './purge-walk.js';
 import type { RowAccess } from './row-access.js';
 
 /** `purge`: the purge index walked bucket by bucket, each due row deleted if the row itself says so. */
@@ -23,49 +24,14 @@ export class Purge {
    */
   async purge(kind: TokenKind, criteria: PurgeCriteria): Promise<number> {
     const levels = this.#x.levels('purge');
-    const bucketMs = this.#index.bucketMs;
     let deleted = 0;
     for (const reason of PURGE_REASONS) {
+      if (deleted >= criteria.limit) break;
       const cutoff = reason === 'expiry' ? criteria.expiredBefore : criteria.inactiveBefore;
-      for (const bucket of await this.#index.buckets(kind, reason, cutoff, levels)) {
-        if (deleted >= criteria.limit) return deleted;
-        const result = await this.#purgeBucket(kind, reason, bucket, cutoff, criteria, criteria.limit - deleted, levels);
-        deleted += result.deleted;
-        // A drained bucket that no new event can fall into any more is forgotten; one bucket of slack
-        // keeps it while writers with slightly late clocks may still add to it.
-        if (result.drained && bucket + 2 * bucketMs <= cutoff) await this.#index.dropBucket(kind, reason, bucket, levels);
-      }
+      const walk = { kind, reason, cutoff, limit: criteria.limit - deleted, concurrency: this.#x.concurrency, levels };
+      deleted += await walkPurgeIndex(this.#index, walk, (entry) => this.#purgeRow(kind, reason, entry.key, criteria, levels));
     }
     return deleted;
-  }
-
-  async #purgeBucket(
-    kind: TokenKind,
-    reason: PurgeReason,
-    bucket: number,
-    cutoff: number,
-    criteria: PurgeCriteria,
-    budget: number,
-    levels: OperationConsistency,
-  ): Promise<{ deleted: number; drained: boolean }> {
-    const pageSize = Math.min(1000, Math.max(budget, 100));
-    let deleted = 0;
-    for (;;) {
-      const entries = await this.#index.due(kind, reason, bucket, cutoff, pageSize, levels);
-      if (entries.length === 0) return { deleted, drained: true };
-      let processed = 0;
-      while (processed < entries.length && deleted < budget) {
-        // Never more in flight than rows left in the budget, so the limit is never exceeded.
-        const chunk = entries.slice(processed, processed + Math.min(this.#x.concurrency, budget - deleted));
-        const removed = await Promise.all(chunk.map((entry) => this.#purgeRow(kind, reason, entry.key, criteria, levels)));
-        deleted += removed.filter(Boolean).length;
-        processed += chunk.length;
-      }
-      const last = entries[processed - 1]!;
-      await this.#index.removeUpTo(kind, reason, bucket, last, levels);
-      if (deleted >= budget) return { deleted, drained: processed === entries.length && entries.length < pageSize };
-      if (entries.length < pageSize) return { deleted, drained: true };
-    }
   }
 
   /** Deletes the row if it is purgeable per `criteria` (the row decides, not the index entry). */

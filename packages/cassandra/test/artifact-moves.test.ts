@@ -16,13 +16,13 @@ import {
 import type cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectDriver, detectCassandra, printSkip, type StartedCassandra, startCassandra } from './support/environment.js';
-import { emptyKeyspace } from './support/keyspace.js';
+import { emptyKeyspace, namespacedKeyspace } from './support/keyspace.js';
 import { casWriteTimeout, RecordingClient } from './support/recording-client.js';
 import { HOUR, NOW } from './support/rows.js';
 
 // This run's own keyspace (named after the test namespace, else the process), dropped at the end: two
 // runs against one node never empty each other's tables.
-const KEYSPACE = `tokenstore_it_moves_${process.env.TOKENSTORE_TEST_NAMESPACE ?? process.pid}`;
+const KEYSPACE = namespacedKeyspace('tokenstore_it_moves');
 const environment = await detectCassandra();
 if (environment.kind === 'skip') printSkip('artifact move (rewrap primitive) tests', environment.reason);
 

@@ -3,10 +3,11 @@ import { ErrorCode, isTokenStoreError } from '@tokenstore/core';
 import type cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDriver, detectCassandra, printSkip, type StartedCassandra, startCassandra } from './support/environment.js';
+import { namespacedKeyspace } from './support/keyspace.js';
 import { casWriteTimeout, interceptFirst, noHostAvailable, RecordingClient } from './support/recording-client.js';
 import { accessTokenRow, authorizationCodeRow, clientRow, NOW } from './support/rows.js';
 
-const KEYSPACE = 'tokenstore_it_lwt';
+const KEYSPACE = namespacedKeyspace('tokenstore_it_lwt');
 const environment = await detectCassandra();
 if (environment.kind === 'skip') printSkip('lightweight transaction tests', environment.reason);
 
@@ -41,7 +42,7 @@ describe.skipIf(environment.kind === 'skip')('cassandra lightweight transactions
       expect(await store.get('authorizationCode', code.key)).toMatchObject({ state: 'INACTIVE', stateChangedAt: CONSUME.at });
       const failedAt = recording.statements.findIndex((s) => s.query.includes(CHANGE_STATE));
       const readBack = recording.statements[failedAt + 1]!;
-      expect(readBack.query).toMatch(/^SELECT .* FROM tokenstore_it_lwt\.authorization_codes WHERE key = \?$/);
+      expect(readBack.query).toMatch(new RegExp(`^SELECT .* FROM ${KEYSPACE}\\.authorization_codes WHERE key = \\?$`));
       expect(readBack.options.consistency).toBe(CONSISTENCY_LEVELS.SERIAL);
       expect(recording.matching(CHANGE_STATE)).toHaveLength(1);
     });
@@ -179,10 +180,10 @@ describe.skipIf(environment.kind === 'skip')('cassandra lightweight transactions
       await store.get('authorizationCode', code.key);
       await store.compareAndSetState('authorizationCode', code.key, CONSUME);
       // The entries a bulk revocation enumerates overlap its reads whatever the levels (README, "Revocation").
-      const lookupWrite = recording.matching('INSERT INTO tokenstore_it_lwt.tokens_by_user')[0]!;
+      const lookupWrite = recording.matching(`INSERT INTO ${KEYSPACE}.tokens_by_user`)[0]!;
       expect(lookupWrite.options.consistency).toBe(CONSISTENCY_LEVELS.QUORUM);
       // The code expires, so its purge-index entry is written, at the user's write level.
-      const indexWrite = recording.matching('INSERT INTO tokenstore_it_lwt.purge_index')[0]!;
+      const indexWrite = recording.matching(`INSERT INTO ${KEYSPACE}.purge_index`)[0]!;
       expect(indexWrite.options.consistency).toBe(CONSISTENCY_LEVELS.ANY);
       const lwt = recording.matching(CHANGE_STATE)[0]!;
       expect(lwt.options).toMatchObject({ consistency: CONSISTENCY_LEVELS.ONE, serialConsistency: CONSISTENCY_LEVELS.SERIAL });

@@ -2,10 +2,10 @@ import { CassandraStore } from '@tokenstore/cassandra';
 import type cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectDriver, detectCassandra, printSkip, type StartedCassandra, startCassandra } from './support/environment.js';
-import { emptyKeyspace } from './support/keyspace.js';
+import { emptyKeyspace, namespacedKeyspace } from './support/keyspace.js';
 import { accessTokenRow, HOUR, NOW } from './support/rows.js';
 
-const KEYSPACE = 'tokenstore_it_purge';
+const KEYSPACE = namespacedKeyspace('tokenstore_it_purge');
 const environment = await detectCassandra();
 if (environment.kind === 'skip') printSkip('purge tests', environment.reason);
 

@@ -4,9 +4,10 @@ import type cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retainedTtl, type TtlPolicy } from '../src/ttl.js';
 import { connectDriver, detectCassandra, printSkip, type StartedCassandra, startCassandra } from './support/environment.js';
+import { namespacedKeyspace } from './support/keyspace.js';
 import { accessTokenRow, HOUR, NOW, refreshTokenRow } from './support/rows.js';
 
-const KEYSPACE = 'tokenstore_it_ttl';
+const KEYSPACE = namespacedKeyspace('tokenstore_it_ttl');
 const RETENTION = { expiredSeconds: 600, inactiveSeconds: 3600 };
 const environment = await detectCassandra();
 if (environment.kind === 'skip') printSkip('TTL tests', environment.reason);

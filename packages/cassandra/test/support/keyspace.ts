@@ -94,3 +94,15 @@ export class KeyspaceRotation {
     for (const keyspace of this.keyspaces) await this.client().execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
   }
 }
+
+/**
+ * `name`, suffixed with `TOKENSTORE_TEST_NAMESPACE` when that is set (letters, digits, `_`), so two
+ * checkouts running their suites on one Cassandra node at the same time never share a keyspace (as
+ * the SQL suites' `namespacedDatabaseName`).
+ */
+export function namespacedKeyspace(name: string): string {
+  const namespace = process.env.TOKENSTORE_TEST_NAMESPACE;
+  if (namespace === undefined || namespace === '') return name;
+  if (!/^[a-z0-9_]{1,16}$/.test(namespace)) throw new Error('TOKENSTORE_TEST_NAMESPACE must be 1 to 16 characters of [a-z0-9_]');
+  return `${name}_${namespace}`;
+}
