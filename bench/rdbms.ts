@@ -334,7 +334,7 @@ async function analyze(database: TestDatabase): Promise<void> {
 
 // ---------------------------------------------------------------- measuring
 
-interface Measurement {
+export interface Measurement {
   ops: number;
   opsPerSec: number;
   /** Node.js CPU (user + system) per operation, in microseconds. */
@@ -343,12 +343,12 @@ interface Measurement {
 }
 
 /** `concurrency` closed loops calling `operation` for `durationMs`. */
-function measure(durationMs: number, concurrency: number, operation: () => Promise<unknown>): Promise<Measurement> {
+export function measure(durationMs: number, concurrency: number, operation: () => Promise<unknown>): Promise<Measurement> {
   const deadline = performance.now() + durationMs;
   return measureWhile(() => performance.now() < deadline, concurrency, operation);
 }
 
-async function measureWhile(running: () => boolean, concurrency: number, operation: () => Promise<unknown>): Promise<Measurement> {
+export async function measureWhile(running: () => boolean, concurrency: number, operation: () => Promise<unknown>): Promise<Measurement> {
   const latencies: number[] = [];
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -371,7 +371,7 @@ async function measureWhile(running: () => boolean, concurrency: number, operati
   };
 }
 
-function percentiles(latencies: number[]): Latency {
+export function percentiles(latencies: number[]): Latency {
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
   return { p50Ms: at(0.5), p99Ms: at(0.99), samples: sorted.length };
