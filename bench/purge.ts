@@ -27,20 +27,17 @@
  * schema or database `tokenstore_bench_purge`. Not in the default `npm run bench` (it builds a
  * 1,200,000-row table per variant): run it by name.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { TokenService } from '@tokenstore/core';
 import type { PurgeTarget, SqlDialect } from '../packages/rdbms/src/dialects/dialect.js';
 import { dialectDefinition } from '../packages/rdbms/src/dialects/registry.js';
 import { PURGE_EXPIRY_BRANCH_FILTER, PURGE_RETIRED_BRANCH_FILTER } from '../packages/rdbms/src/dialects/standard-sql.js';
 import { MysqlDialect, PostgresDialect, SqlStore } from '../packages/rdbms/src/index.js';
-import { defaultMigrationsDirectory } from '../packages/rdbms/src/migrations/migration-files.js';
 import { bulkKey, bulkLoadTokens } from '../packages/rdbms/test/support/bulk-load.js';
 import type { TestBackend } from '../packages/rdbms/test/support/environment.js';
 import { TestDatabase } from '../packages/rdbms/test/support/test-database.js';
-import { type Latency, measure, measureWhile, percentiles } from './rdbms.js';
+import { type Latency, measure, measureWhile, percentiles, schemaUpTo } from './rdbms.js';
 
 const URL_VARIABLES: Record<TestBackend, string> = { postgres: 'TOKENSTORE_TEST_POSTGRES_URL', mysql: 'TOKENSTORE_TEST_MYSQL_URL' };
 const RETIRED_STATES = "'INACTIVE', 'REVOKED', 'EXPIRED'";
@@ -253,16 +250,6 @@ async function runVariant(backend: TestBackend, url: string, variant: string, se
     await database.close();
     if (folder) rmSync(folder, { recursive: true, force: true });
   }
-}
-
-/** A folder holding the shipped schema files of `backend` up to version `last`. */
-function schemaUpTo(backend: TestBackend, last: number): string {
-  const folder = mkdtempSync(join(tmpdir(), 'tokenstore-bench-schema-'));
-  const source = join(defaultMigrationsDirectory(), backend);
-  mkdirSync(join(folder, backend));
-  for (const name of readdirSync(source).filter((file) => /^\d{3}_/.test(file) && Number(file.slice(0, 3)) <= last))
-    cpSync(join(source, name), join(folder, backend, name));
-  return folder;
 }
 
 /** The dialect with the purge statement main had before this change (by token_key), for the `before` variant. */
