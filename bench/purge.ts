@@ -8,11 +8,11 @@
  * purge / idle p99, for each variant, in one run:
  *
  * - `before`: the schema up to 006 (token_key the primary key) and the purge statement main had
- *   (MySQL: delete joined on token_key; PostgreSQL: `token_key = ANY (…)`);
+ *   (MySQL: keys through the expiry index, delete joined on token_key; PostgreSQL: `token_key = ANY (…)`);
  * - `after`: every schema file (007 clusters MySQL's token tables on row_id) and the store's purge
- *   statement (MySQL: by row_id; PostgreSQL: by ctid);
+ *   statement (MySQL: row ids through the (state, expires_at) index, delete by row_id; PostgreSQL: by ctid);
  * - `after-pause<N>`: `after` with `purge.pauseMs = N` (BENCH_PURGE_PAUSES, default 5);
- * - MySQL/MariaDB experiments, by name only: `after-state`, `after-state-noexpiry` (see EXPERIMENTS).
+ * - MySQL/MariaDB experiment, by name only: `after-noexpiry` (see EXPERIMENTS).
  *
  * Each variant loads a fresh table (INSERT … SELECT over a generated series, no round trip per row,
  * test/support/bulk-load.ts). A variant's purge stops after BENCH_PURGE_MAX_SECONDS (240) and reports
@@ -147,11 +147,9 @@ async function runVariant(backend: TestBackend, url: string, variant: string, se
   const folder = before ? schemaUpTo(backend, 6) : undefined;
   try {
     const definition = dialectDefinition(backend);
-    const dialect = before
-      ? mainDialect(backend)
-      : experiments.length > 0
-        ? experimentDialect(backend, experiments)
-        : definition.createDialect();
+    if (experiments.length > 0 && backend !== 'mysql')
+      throw new Error(`the purge experiments ${experiments.join(', ')} are MySQL/MariaDB ones`);
+    const dialect = before ? mainDialect(backend) : definition.createDialect();
     const store = new SqlStore({
       dialect,
       driver: definition.createDriver(database.pool, { ownsPool: false }),
@@ -285,27 +283,10 @@ UNION
 }
 
 /**
- * Experiments (MySQL/MariaDB, `after-<experiment>`): `state` picks the expired ACTIVE rows through the
- * `<table>_state (state, expires_at)` index, which holds the row id (covering: no clustered lookup to
- * filter), instead of the expiry index; `noexpiry` also drops the `<table>_expires_at` index before
- * loading (one index fewer to maintain per delete).
+ * Experiments (MySQL/MariaDB, `after-<experiment>`): `noexpiry` drops the `<table>_expires_at` index
+ * before loading (one index fewer to maintain per delete; the store's purge reads `<table>_state`).
  */
-const EXPERIMENTS = ['state', 'noexpiry'];
-
-function experimentDialect(backend: TestBackend, experiments: string[]): SqlDialect {
-  if (backend !== 'mysql') throw new Error(`the purge experiments ${experiments.join(', ')} are MySQL/MariaDB ones`);
-  if (!experiments.includes('state')) throw new Error('noexpiry needs state (the expiry index is what purge reads otherwise)');
-  return new (class extends MysqlDialect {
-    override purgeBatch(target: PurgeTarget): string {
-      const t = target.table;
-      return `DELETE ${t} FROM (
-  SELECT row_id FROM ((SELECT row_id FROM ${t} FORCE INDEX (${t}_state) WHERE state = 'ACTIVE' AND expires_at <= :expiredBefore ORDER BY expires_at LIMIT :limit)
-UNION
-(SELECT row_id FROM ${t} FORCE INDEX (${t}_retired) WHERE state IN (${RETIRED_STATES}) AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} LIMIT :limit)) AS candidates LIMIT :limit
-) AS doomed STRAIGHT_JOIN ${t} ON ${t}.row_id = doomed.row_id`;
-    }
-  })();
-}
+const EXPERIMENTS = ['noexpiry'];
 
 async function mysqlCounters(database: TestDatabase): Promise<Map<string, number>> {
   const rows = await database.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${MYSQL_COUNTERS.map((name) => `'${name}'`).join(', ')})`);
