@@ -7,9 +7,9 @@
  * MariaDB's ANALYZE FORMAT=JSON. Steps (BENCH_PROFILE_BATCHES = 40 batches each), each on the table
  * the previous left:
  *
- *   store         the store's purge statement (expiry branch through <table>_expires_at)
- *   state         the expiry branch through <table>_state (state, expires_at), covering
- *   -<index>      then drops one more secondary index and runs `state` again: expires_at, grant,
+ *   expires_at    the expiry branch through <table>_expires_at (the statement before the change)
+ *   store         the store's purge statement: the expiry branch through <table>_state (state, expires_at), covering
+ *   -<index>      then drops one more secondary index and runs `store` again: expires_at, grant,
  *                 user, consumer, active_reuse, key — what each index costs a delete
  *
  *   BENCH=purge-profile npm run bench     (or node --import tsx bench/purge-profile.ts)
@@ -66,27 +66,29 @@ export async function benchPurgeProfile(): Promise<void> {
     console.table(sizes.map((row) => ({ index: String(row.index_name), MB: Number(row.mb) })));
 
     const store = await database.createStore();
+    // The store's statement reads the expired ACTIVE rows through <table>_state; `expires_at` is the
+    // same through the <table>_expires_at index (the statement before that change).
     const storePurge = store.statements.tokens.accessToken.purge.bind({
       expiredBefore: now,
       inactiveBefore: now - 86_400_000,
       limit: batch,
       now,
     });
-    const statePurge = `DELETE ${TABLE} FROM (
-  SELECT row_id FROM ((SELECT row_id FROM ${TABLE} FORCE INDEX (${TABLE}_state) WHERE state = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?)
+    const expiryPurge = `DELETE ${TABLE} FROM (
+  SELECT row_id FROM ((SELECT row_id FROM ${TABLE} FORCE INDEX (${TABLE}_expires_at) WHERE expires_at <= ? AND (state = 'ACTIVE' OR state_changed_at <= ?) ORDER BY expires_at LIMIT ?)
 UNION
 (SELECT row_id FROM ${TABLE} FORCE INDEX (${TABLE}_retired) WHERE state IN ('INACTIVE', 'REVOKED', 'EXPIRED') AND state_changed_at <= ? AND ${PURGE_RETIRED_BRANCH_FILTER.replace(':expiredBefore', '?')} LIMIT ?)) AS candidates LIMIT ?
 ) AS doomed STRAIGHT_JOIN ${TABLE} ON ${TABLE}.row_id = doomed.row_id`;
-    const stateParams = [now, batch, now - 86_400_000, now, batch, batch];
+    const expiryParams = [now, now - 86_400_000, batch, now - 86_400_000, now, batch, batch];
 
     const steps: Array<{ step: string; drop?: string; sql: string; params: unknown[] }> = [
+      { step: 'expires_at', sql: expiryPurge, params: expiryParams },
       { step: 'store', sql: storePurge.sql, params: [...storePurge.params] },
-      { step: 'state', sql: statePurge, params: stateParams },
       ...['expires_at', 'grant', 'user', 'consumer', 'active_reuse', 'key'].map((index) => ({
         step: `-${index}`,
         drop: `${TABLE}_${index}`,
-        sql: statePurge,
-        params: stateParams,
+        sql: storePurge.sql,
+        params: [...storePurge.params],
       })),
     ];
     const rows: Array<Record<string, string | number>> = [];
@@ -117,7 +119,7 @@ UNION
         ),
       });
       console.table([rows.at(-1)]);
-      if (step.step === 'store' || step.step === 'state') {
+      if (step.step === 'expires_at' || step.step === 'store') {
         const [plan] = (await query(`ANALYZE FORMAT=JSON ${step.sql}`, step.params)) as Array<Record<string, unknown>>;
         console.log(`[bench:purge-profile] ANALYZE FORMAT=JSON of one '${step.step}' batch:\n${String(Object.values(plan ?? {})[0])}`);
       }
