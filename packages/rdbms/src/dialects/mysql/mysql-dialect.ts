@@ -9,12 +9,7 @@ import type {
   PurgeTarget,
   SqlDialect,
 } from '../dialect.js';
-import {
-  insertInto,
-  PURGE_RETIRED_BRANCH_FILTER,
-  schemaVersionTableDdl,
-  standardLeaseStatements,
-} from '../standard-sql.js';
+import { insertInto, PURGE_RETIRED_BRANCH_FILTER, schemaVersionTableDdl, standardLeaseStatements } from '../standard-sql.js';
 import { classifyMysqlError } from './mysql-errors.js';
 
 const RETIRED_STATES = "'INACTIVE', 'REVOKED', 'EXPIRED'";
