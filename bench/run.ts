@@ -3,7 +3,7 @@
  * (TOKENSTORE_TEST_POSTGRES_URL, TOKENSTORE_TEST_MYSQL_URL, TOKENSTORE_TEST_CASSANDRA_URL); otherwise
  * one line says why they were skipped. Select with
  * BENCH=cache,protection,observability,rdbms,cassandra,cassandra-cluster,read-cache,http,keyv,memory; the 5-minute
- * `soak` runs only by name (BENCH=soak).
+ * `soak` and the 1,200,000-row `purge` and `purge-profile` run only by name (BENCH=soak, BENCH=purge, BENCH=purge-profile).
  */
 const selected = new Set(
   (process.env.BENCH ?? 'cache,protection,observability,rdbms,cassandra,cassandra-cluster,read-cache,http,keyv,memory')
@@ -35,6 +35,8 @@ const benches: Bench[] = [
   { name: 'keyv', module: './keyv.js', run: 'benchKeyv', needs: ['TOKENSTORE_TEST_POSTGRES_URL'] },
   { name: 'memory', module: './memory.js', run: 'benchMemory' },
   { name: 'soak', module: './soak.js', run: 'benchSoak' },
+  { name: 'purge', module: './purge.js', run: 'benchPurge', needs: ['TOKENSTORE_TEST_POSTGRES_URL', 'TOKENSTORE_TEST_MYSQL_URL'] },
+  { name: 'purge-profile', module: './purge-profile.js', run: 'benchPurgeProfile', needs: ['TOKENSTORE_TEST_MYSQL_URL'] },
 ];
 
 let failed = false;

@@ -165,12 +165,15 @@ export function declaredColumns(statements: readonly string[]): Map<string, Map<
   return tables;
 }
 
-/** Index name → table, read from CREATE [UNIQUE] INDEX statements. */
+/** Index name → table, read from CREATE [UNIQUE] [NONCLUSTERED] INDEX statements, less those a later DROP INDEX … ON drops. */
 export function declaredIndexes(statements: readonly string[]): Map<string, string> {
   const indexes = new Map<string, string>();
   for (const statement of statements) {
-    const match = /CREATE (?:UNIQUE )?INDEX (\w+)\s+ON (\w+)/i.exec(statement.replace(/--[^\n]*/g, ''));
+    const code = statement.replace(/--[^\n]*/g, '');
+    const match = /CREATE (?:UNIQUE )?(?:NONCLUSTERED )?INDEX (\w+)\s+ON (\w+)/i.exec(code);
     if (match) indexes.set(match[1]!.toLowerCase(), match[2]!.toLowerCase());
+    const dropped = /DROP INDEX (\w+) ON (\w+)/i.exec(code);
+    if (dropped && indexes.get(dropped[1]!.toLowerCase()) === dropped[2]!.toLowerCase()) indexes.delete(dropped[1]!.toLowerCase());
   }
   return indexes;
 }

@@ -48,6 +48,7 @@ const schema = [
   ...schemaStatements('db2', '004_count_index.sql'),
   ...schemaStatements('db2', '005_artifacts.sql'),
   ...schemaStatements('db2', '006_confirmation.sql'),
+  ...schemaStatements('db2', '007_cluster_on_row_id.sql'),
 ];
 
 /**

@@ -57,6 +57,7 @@ const schema = [
   ...schemaStatements('mssql', '004_count_index.sql'),
   ...schemaStatements('mssql', '005_artifacts.sql'),
   ...schemaStatements('mssql', '006_confirmation.sql'),
+  ...schemaStatements('mssql', '007_cluster_on_row_id.sql'),
 ];
 
 /**
@@ -223,8 +224,10 @@ describe('SQL Server schema files', () => {
 
   it('index every lookup of every token table', () => {
     for (const table of Object.values(TOKEN_TABLES)) {
-      for (const suffix of ['row_id', 'user', 'consumer', 'grant', 'expires_at', 'retired', 'state'])
+      for (const suffix of ['key', 'user', 'consumer', 'grant', 'expires_at', 'retired', 'state'])
         expect(indexes.get(`${table}_${suffix}`)).toBe(table);
+      // 007 replaced the unique row_id index by the clustered primary key on row_id.
+      expect(indexes.has(`${table}_row_id`)).toBe(false);
     }
     expect(indexes.get(ACTIVE_REUSE_INDEX)).toBe(TOKEN_TABLES.accessToken);
     expect(schema.find((statement) => statement.includes(`UNIQUE INDEX ${ACTIVE_REUSE_INDEX}`))).toMatch(
@@ -244,6 +247,17 @@ describe('SQL Server schema files', () => {
   it('give the audit tables no CHECK constraint, trigger or foreign key (OUTPUT … INTO refuses such a target)', () => {
     for (const statement of schemaStatements('mssql', '002_audit.sql'))
       expect(codeOnly(statement)).not.toMatch(/\b(CHECK|REFERENCES|TRIGGER)\b/);
+  });
+
+  it('cluster every token table on row_id, with token_key a unique nonclustered index, only while a table has the old keys (007)', () => {
+    const cluster = schemaStatements('mssql', '007_cluster_on_row_id.sql');
+    for (const table of Object.values(TOKEN_TABLES)) {
+      const of = (pattern: string) => cluster.filter((statement) => statement.includes(pattern));
+      expect(of(`CREATE UNIQUE NONCLUSTERED INDEX ${table}_key ON ${table} (token_key)`)).toHaveLength(1);
+      expect(of(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_pkey PRIMARY KEY CLUSTERED (row_id)`)).toHaveLength(1);
+      expect(of(`ALTER TABLE ${table} DROP CONSTRAINT ${table}_pkey`)[0]).toContain(`INDEX_COL(N'${table}', index_id, 1) = N'token_key'`);
+      for (const statement of of(`${table}`)) expect(statement).toMatch(/^IF (NOT )?EXISTS \(SELECT 1 FROM sys\.indexes WHERE /m);
+    }
   });
 
   it('need no GO separators: the runner splits at semicolons', () => {

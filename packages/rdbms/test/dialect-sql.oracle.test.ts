@@ -59,6 +59,7 @@ const schema = [
   ...schemaStatements('oracle', '004_count_index.sql'),
   ...schemaStatements('oracle', '005_artifacts.sql'),
   ...schemaStatements('oracle', '006_confirmation.sql'),
+  ...schemaStatements('oracle', '007_cluster_on_row_id.sql'),
 ];
 
 /** V$RESERVED_WORDS with RESERVED = 'Y' (plus common traps): none may name a table or column. */

@@ -86,6 +86,14 @@ export const CLIENT_COLUMNS: readonly string[] = [
  */
 export const ROW_ID_COLUMN = 'row_id';
 
+/**
+ * The tables `007_cluster_on_row_id.sql` re-keys where the database stores a table in primary-key
+ * order (MySQL/MariaDB, SQL Server): `row_id` is their primary key there, `token_key` a unique
+ * secondary key `<table>_key`. Every other table keeps its key, with `row_id` under a unique index
+ * `<table>_row_id` (and so do these tables on PostgreSQL, Oracle and DB2).
+ */
+export const ROW_ID_KEYED_TABLES: readonly string[] = Object.values(TOKEN_TABLES);
+
 /** Every table the schema files create, for tests and tooling that must visit all of them. */
 /** Provider artifacts (issue 14, `sql/<dialect>/005_artifacts.sql`): every oidc-provider model, keyed by (model, artifact_key). */
 export const ARTIFACT_TABLE = 'tokenstore_artifact';

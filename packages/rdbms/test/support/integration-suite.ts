@@ -1,12 +1,13 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { ErrorCode, type StoredAccessToken } from '@tokenstore/core';
+import { ErrorCode, type StoredAccessToken, type TokenKind } from '@tokenstore/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_TABLES, AUDIT_TABLES, createSqlStore, SCHEMA_VERSION_TABLE, type SqlStore, TOKEN_TABLES } from '../../src/index.js';
 import { defaultMigrationsDirectory } from '../../src/migrations/migration-files.js';
+import { bulkKey, bulkLoadTokens } from './bulk-load.js';
 import { caught } from './caught.js';
 import type { TestBackend, TestEnvironment } from './environment.js';
 import { TestDatabase } from './test-database.js';
@@ -103,6 +104,88 @@ export function describeIntegration(backend: TestBackend, environment: TestEnvir
       expect([a.applied, b.applied].sort((x, y) => y.length - x.length)).toEqual([shipped, []]);
       expect([a.version, b.version]).toEqual([latest, latest]);
       expect(await first.count(SCHEMA_VERSION_TABLE)).toBe(latest);
+    });
+
+    describe('007_cluster_on_row_id.sql on tables that already hold rows', () => {
+      const CLUSTER_FILE = '007_cluster_on_row_id.sql';
+      let folder: string;
+      beforeAll(() => {
+        // The schema as it was before 007: the shipped files up to 006.
+        folder = mkdtempSync(join(tmpdir(), 'tokenstore-migrations-007-'));
+        mkdirSync(join(folder, backend));
+        for (const name of shipped.filter((file) => Number(file.slice(0, 3)) < 7))
+          copyFileSync(join(defaultMigrationsDirectory(), backend, name), join(folder, backend, name));
+      });
+      afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+      const dump = async (database: TestDatabase) => {
+        const rows: Record<string, unknown[]> = {};
+        for (const table of Object.values(TOKEN_TABLES)) rows[table] = await database.query(`SELECT * FROM ${table} ORDER BY row_id`);
+        return rows;
+      };
+      /** The columns of each token table's primary key, in order. */
+      const primaryKeys = async (database: TestDatabase) => {
+        const keys: Record<string, string[]> = {};
+        for (const table of Object.values(TOKEN_TABLES)) {
+          const rows =
+            backend === 'mysql'
+              ? await database.query(
+                  `SELECT column_name AS name FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = '${table}' AND index_name = 'PRIMARY' ORDER BY seq_in_index`,
+                )
+              : await database.query(
+                  `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = '${table}'::regclass AND i.indisprimary`,
+                );
+          keys[table] = rows.map((row) => String(row.name ?? row.NAME));
+        }
+        return keys;
+      };
+
+      it('converts them without losing or changing a row, keeps the store working on them, and changes nothing when run again', async () => {
+        const database = await open('tokenstore_migrate_cluster', { migrate: false });
+        const store = await database.createStore({ migrationsDirectory: folder });
+        expect((await store.migrate()).version).toBe(6);
+        const kinds: TokenKind[] = ['accessToken', 'refreshToken', 'authorizationCode'];
+        for (const kind of kinds) {
+          await bulkLoadTokens(database.query, backend, { kind, first: 0, count: 500, expired: false, now: NOW });
+          await bulkLoadTokens(database.query, backend, { kind, first: 500, count: 500, expired: true, now: NOW });
+        }
+        await store.insert('accessToken', { ...accessToken('exclusive-before', NOW + 60_000), exclusive: true, reuseKey: 'reuse-slot' });
+        const before = await dump(database);
+        expect(before[TOKEN_TABLES.accessToken]).toHaveLength(1001);
+        expect(Object.values(await primaryKeys(database))).toEqual(kinds.map(() => ['token_key']));
+
+        copyFileSync(join(defaultMigrationsDirectory(), backend, CLUSTER_FILE), join(folder, backend, CLUSTER_FILE));
+        expect(await store.migrate()).toEqual({ applied: [CLUSTER_FILE], version: 7 });
+        expect(await dump(database)).toEqual(before);
+        // MySQL/MariaDB cluster on row_id now; PostgreSQL's file is a documented no-op.
+        const clustered = backend === 'mysql' ? ['row_id'] : ['token_key'];
+        expect(Object.values(await primaryKeys(database))).toEqual(kinds.map(() => clustered));
+
+        // The same statements again (as an operator re-running the file by hand would): nothing changes.
+        copyFileSync(join(defaultMigrationsDirectory(), backend, CLUSTER_FILE), join(folder, backend, '008_cluster_again.sql'));
+        expect(await store.migrate()).toEqual({ applied: ['008_cluster_again.sql'], version: 8 });
+        expect(await dump(database)).toEqual(before);
+        expect(Object.values(await primaryKeys(database))).toEqual(kinds.map(() => clustered));
+
+        // The store on the converted tables: lookups, the unique key, the reuse slot, row ids that keep increasing, purge.
+        const live = bulkKey('accessToken', 7);
+        expect((await store.get('accessToken', live))?.key).toBe(live);
+        expect((await caught(store.insert('accessToken', accessToken(live, NOW + 60_000)))).code).toBe(ErrorCode.Conflict);
+        const taken = await store.insert('accessToken', {
+          ...accessToken('exclusive-after', NOW + 60_000),
+          exclusive: true,
+          reuseKey: 'reuse-slot',
+        });
+        expect(taken).toMatchObject({ inserted: false, active: { key: 'exclusive-before' } });
+        await store.insert('accessToken', accessToken('after-007', NOW + 60_000));
+        const [newest] = await database.query(`SELECT token_key FROM ${TOKEN_TABLES.accessToken} ORDER BY row_id DESC`);
+        expect(newest?.token_key).toBe('after-007');
+        for (const kind of kinds)
+          expect(await store.purge(kind, { now: NOW, expiredBefore: NOW, inactiveBefore: NOW - 86_400_000, limit: 10_000 })).toBe(500);
+        expect(await database.count(TOKEN_TABLES.accessToken)).toBe(502);
+        const page = await store.scan('accessToken', { cursor: null, limit: 1000 });
+        expect(page.rows.map((row) => row.key)).toContain('after-007');
+      });
     });
 
     describe('from a folder of its own', () => {

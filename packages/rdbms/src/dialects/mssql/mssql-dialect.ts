@@ -100,7 +100,7 @@ WHERE ${purgeableRows(target.table)}`;
     // UPDLOCK holds the selected rows until the transaction ends; READPAST passes over locked ones.
     const hints = 'WITH (UPDLOCK, ROWLOCK, READPAST)';
     return `SELECT TOP (:limit) token_key FROM (
-${candidateKeys(target.table, hints)}
+${candidateKeys(target.table, hints, 'token_key')}
 ) AS candidates`;
   }
 
@@ -169,23 +169,24 @@ CREATE TABLE ${table} (
 /**
  * Rows purge may delete: each criterion through its own index (expiry; the filtered index of
  * retired rows), filtered by the other window (see {@link PURGE_EXPIRY_BRANCH_FILTER}), oldest first, at most `:limit` each, skipping rows another transaction holds,
- * then deleted by primary key. The criteria are checked again on the rows deleted, so a row that
+ * then deleted by clustered primary key (row_id, since 007_cluster_on_row_id.sql: the candidates come
+ * from the nonclustered indexes, whose entries carry it). The criteria are checked again on the rows deleted, so a row that
  * changed since it was picked is left alone.
  */
 function purgeableRows(table: string): string {
-  return `token_key IN (
-${candidateKeys(table, 'WITH (ROWLOCK, READPAST)')}
+  return `row_id IN (
+${candidateKeys(table, 'WITH (ROWLOCK, READPAST)', 'row_id')}
 )
 AND ${PURGEABLE_ROW}`;
 }
 
 /** The two index range scans, each stopped after `:limit` rows (a TOP … ORDER BY needs its own derived table). */
-function candidateKeys(table: string, hints: string): string {
-  return `  SELECT token_key FROM (
-    SELECT TOP (:limit) token_key FROM ${table} ${hints} WHERE expires_at <= :expiredBefore AND ${PURGE_EXPIRY_BRANCH_FILTER} ORDER BY expires_at
+function candidateKeys(table: string, hints: string, column: 'row_id' | 'token_key'): string {
+  return `  SELECT ${column} FROM (
+    SELECT TOP (:limit) ${column} FROM ${table} ${hints} WHERE expires_at <= :expiredBefore AND ${PURGE_EXPIRY_BRANCH_FILTER} ORDER BY expires_at
   ) AS expired
   UNION
-  SELECT token_key FROM (
-    SELECT TOP (:limit) token_key FROM ${table} ${hints} WHERE state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} ORDER BY state_changed_at
+  SELECT ${column} FROM (
+    SELECT TOP (:limit) ${column} FROM ${table} ${hints} WHERE state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} ORDER BY state_changed_at
   ) AS retired`;
 }

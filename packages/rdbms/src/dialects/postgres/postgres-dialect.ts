@@ -74,19 +74,19 @@ export class PostgresDialect implements SqlDialect {
   }
 
   purgeBatch(target: PurgeTarget): string {
-    return `${purgeableKeys(target.table)}
-DELETE FROM ${target.table} WHERE token_key = ANY (ARRAY(SELECT token_key FROM doomed))`;
+    return `${purgeableRows(target.table, 'ctid')}
+DELETE FROM ${target.table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed))`;
   }
 
   purgeAndArchiveBatch(target: PurgeTarget): string {
     const columns = target.columns.join(', ');
-    return `${purgeableKeys(target.table)},
-deleted AS (DELETE FROM ${target.table} WHERE token_key = ANY (ARRAY(SELECT token_key FROM doomed)) RETURNING ${columns})
+    return `${purgeableRows(target.table, 'ctid')},
+deleted AS (DELETE FROM ${target.table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING ${columns})
 INSERT INTO ${target.auditTable} (${columns}, archived_at) SELECT ${columns}, CAST(:now AS BIGINT) FROM deleted`;
   }
 
   selectPurgeableKeys(target: PurgeTarget): string {
-    return `${purgeableKeys(target.table)}
+    return `${purgeableRows(target.table, 'token_key')}
 SELECT token_key FROM doomed`;
   }
 
@@ -141,16 +141,21 @@ SELECT token_key FROM doomed`;
 
 /**
  * The CTEs that pick one batch: each criterion through its own index (expiry; the partial index of
- * retired rows), filtered by the other window (see {@link PURGE_EXPIRY_BRANCH_FILTER}), oldest first, skipping rows another transaction holds, at most `:limit` in all.
- * `token_key = ANY (ARRAY(…))` then deletes by primary key: a join here would let the planner
- * choose a sequential scan of the table.
+ * retired rows), filtered by the other window (see {@link PURGE_EXPIRY_BRANCH_FILTER}), oldest first,
+ * skipping rows another transaction holds, at most `:limit` in all; `column` of each row (its
+ * physical address `ctid` to delete by, or its `token_key`).
+ *
+ * `ctid = ANY (ARRAY(…))` then deletes by physical address (a TID scan): no descent of the
+ * primary-key index on the random token_key per row, and no join the planner could turn into a
+ * sequential scan. The rows are locked (`FOR UPDATE`) by the same statement, so nothing moves them
+ * between the pick and the delete.
  */
-function purgeableKeys(table: string): string {
+function purgeableRows(table: string, column: 'ctid' | 'token_key'): string {
   return `WITH expired AS (
-  SELECT token_key FROM ${table} WHERE expires_at <= :expiredBefore AND ${PURGE_EXPIRY_BRANCH_FILTER} ORDER BY expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
+  SELECT ${column} FROM ${table} WHERE expires_at <= :expiredBefore AND ${PURGE_EXPIRY_BRANCH_FILTER} ORDER BY expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
 ), retired AS (
-  SELECT token_key FROM ${table} WHERE state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} ORDER BY state_changed_at LIMIT :limit FOR UPDATE SKIP LOCKED
+  SELECT ${column} FROM ${table} WHERE state <> 'ACTIVE' AND state_changed_at <= :inactiveBefore AND ${PURGE_RETIRED_BRANCH_FILTER} ORDER BY state_changed_at LIMIT :limit FOR UPDATE SKIP LOCKED
 ), doomed AS (
-  SELECT token_key FROM expired UNION SELECT token_key FROM retired LIMIT :limit
+  SELECT ${column} FROM expired UNION SELECT ${column} FROM retired LIMIT :limit
 )`;
 }

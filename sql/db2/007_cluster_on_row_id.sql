@@ -1,0 +1,12 @@
+-- tokenstore schema for Db2 (LUW 11.1 or later), version 7: nothing to change, kept so every
+-- dialect has the same version numbers.
+--
+-- The same-numbered file of MySQL/MariaDB and SQL Server makes the increasing row_id the clustered
+-- primary key of the token tables, because those databases store a table in primary-key order and
+-- token_key is random. Db2 tables are not stored in key order unless an index is declared CLUSTER
+-- (and the tokenstore schema declares none): rows are appended in insertion order and every index,
+-- the primary key on token_key included, points at them by RID, so purge deletes neighbouring rows
+-- and a random token_key costs only its own index entry.
+--
+-- The file holds no statement: the migration runner records version 7 and changes nothing; running
+-- it by hand (db2 -tvf 007_cluster_on_row_id.sql) does nothing. It takes no lock and no time.

@@ -1,0 +1,12 @@
+-- tokenstore schema for Oracle Database 19c or later, version 7: nothing to change, kept so every
+-- dialect has the same version numbers.
+--
+-- The same-numbered file of MySQL/MariaDB and SQL Server makes the increasing row_id the clustered
+-- primary key of the token tables, because those databases store a table in primary-key order and
+-- token_key is random. The tokenstore tables on Oracle are heap-organised (not index-organised):
+-- rows are placed in insertion order and the primary-key index on token_key points at them by ROWID,
+-- so purge deletes neighbouring rows and a random token_key costs only its own index entry.
+-- (Converting to an index-organised table would bring the problem, not solve it.)
+--
+-- The file holds no statement: the migration runner records version 7 and changes nothing; running
+-- it by hand (sqlplus @007_cluster_on_row_id.sql) does nothing. It takes no lock and no time.

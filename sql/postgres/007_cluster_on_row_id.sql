@@ -1,0 +1,13 @@
+-- tokenstore schema for PostgreSQL 12 or later, version 7: nothing to change, kept so every dialect
+-- has the same version numbers.
+--
+-- The same-numbered file of MySQL/MariaDB and SQL Server makes the increasing row_id the clustered
+-- primary key of the token tables, because those databases store a table in primary-key order and
+-- token_key is random. PostgreSQL does not: a table is a heap, rows are placed where there is room
+-- (in practice in insertion order), and the primary-key index on token_key points at them by physical
+-- address (ctid). Purge already deletes rows by ctid after picking them through the expiry and
+-- retired-row indexes, so a random token_key costs it nothing but its own index entry. (CLUSTER would
+-- reorder a table once, under an ACCESS EXCLUSIVE lock, and is not kept up: not worth it here.)
+--
+-- The file holds no statement: the migration runner records version 7 and changes nothing; running
+-- it by hand (psql -f) does nothing. It takes no lock and no time.
