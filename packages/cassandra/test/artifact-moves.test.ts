@@ -338,6 +338,9 @@ describe.skipIf(environment.kind === 'skip')('cassandra artifact moves (rewrap p
       // Hex like a page state, but none the server can decode.
       await expectInvalidInput(artifacts.scanArtifacts({ cursor: 'abcdef', limit: 10 }), 'cursor');
       await expectInvalidInput(artifacts.scanArtifacts({ cursor: null, limit: 0 }), 'limit');
+      // The token and client scans answer such a cursor the same way (one check for both, cursorRefusal).
+      await expectInvalidInput(store.scan('accessToken', { cursor: 'abcdef', limit: 10 }), 'cursor');
+      await expectInvalidInput(store.scan('client', { cursor: 'abcdef', limit: 10 }), 'cursor');
     });
 
     it('ends with a null cursor on an empty table', async () => {
