@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ConflictError,
-  InvalidInputError,
-  type ScanPage,
-  type ScanRequest,
-  type StoredArtifact,
-  sameArtifactVersion,
-} from '@tokenstore/core';
+import { ConflictError, type ScanPage, type ScanRequest, type StoredArtifact, sameArtifactVersion } from '@tokenstore/core';
 import { type ArtifactCql, artifactFromRow, artifactValueParams } from './artifact-rows.js';
 import type { ArtifactForUpdate, ArtifactRows } from './artifacts.js';
 import { CHANGE_ATTEMPTS } from './concurrency.js';
 import type { Resolution } from './conditional.js';
 import type { OperationConsistency } from './consistency.js';
-import { BACKEND, CassandraErrorCode, responseCode } from './errors.js';
+import { BACKEND, cursorRefusal } from './errors.js';
 import type { CassandraExecutor } from './executor.js';
 import { uuidText } from './token-rows.js';
 import { rowTtl, type TtlPolicy } from './ttl.js';
@@ -59,10 +52,7 @@ export class ArtifactMoves {
         ...(cursor === null ? {} : { pageState: cursor }),
       })
       .catch((error: unknown) => {
-        // Hex, so past the facade's check, but no page state the server can decode.
-        if (cursor !== null && responseCode(error) === CassandraErrorCode.ProtocolError)
-          throw new InvalidInputError('cursor', 'is not a cursor returned by this store', { backend: BACKEND });
-        throw error;
+        throw cursorRefusal(error, cursor);
       });
     const rows = (result.rows ?? []).flatMap((raw) => artifactFromRow(raw) ?? []);
     return { rows, cursor: result.pageState ?? null };

@@ -31,7 +31,7 @@ import { type CassandraExecuteOptions, isPageState } from './client.js';
 import { ClientRows } from './clients.js';
 import type { ResolvedConsistency, StoreOperation } from './consistency.js';
 import { estimateTableRows } from './count-estimate.js';
-import { BACKEND, toStoreError } from './errors.js';
+import { BACKEND, cursorRefusal, toStoreError } from './errors.js';
 import { CassandraExecutor } from './executor.js';
 import { LookupPartitions } from './lookups.js';
 import { type CassandraStoreOptions, type ResolvedCassandraOptions, resolveCassandraOptions } from './options.js';
@@ -240,11 +240,15 @@ export class CassandraStore implements TokenStore {
       checkScanRequest(request, BACKEND, isPageState);
       const { cursor, limit } = request;
       const statement = kind === 'client' ? this.#x.cql.clients.scan : this.#x.cql.tokens[kind as TokenKind].scan;
-      const result = await this.#x.execute(statement, [], {
-        consistency: this.#x.levels('scan').codes.read,
-        fetchSize: limit,
-        ...(cursor === null ? {} : { pageState: cursor }),
-      });
+      const result = await this.#x
+        .execute(statement, [], {
+          consistency: this.#x.levels('scan').codes.read,
+          fetchSize: limit,
+          ...(cursor === null ? {} : { pageState: cursor }),
+        })
+        .catch((error: unknown) => {
+          throw cursorRefusal(error, cursor);
+        });
       const rows = (result.rows ?? [])
         .map((row) => (kind === 'client' ? clientFromRow(row) : tokenFromRow(kind as TokenKind, row)))
         .filter((row) => row !== null) as ScannedRowByKind[K][];

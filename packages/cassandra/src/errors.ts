@@ -1,4 +1,4 @@
-import { BackendUnavailableError, ErrorCode, isNetworkErrorCode, TokenStoreError } from '@tokenstore/core';
+import { BackendUnavailableError, ErrorCode, InvalidInputError, isNetworkErrorCode, TokenStoreError } from '@tokenstore/core';
 
 export const BACKEND = 'cassandra';
 
@@ -51,6 +51,17 @@ function shape(error: unknown): DriverErrorShape {
 export function responseCode(error: unknown): number | undefined {
   const e = shape(error);
   return e.name === 'ResponseError' && typeof e.code === 'number' ? e.code : undefined;
+}
+
+/**
+ * What a paged read answered for its `cursor`: a cursor that is hex (so past the input check) but no
+ * page state the server can decode comes back as a protocol error, which is the caller's bad cursor
+ * (`INVALID_INPUT`, without the driver error: a cursor may hold a lookup key); anything else as it is.
+ */
+export function cursorRefusal(error: unknown, cursor: string | null): unknown {
+  if (cursor !== null && responseCode(error) === CassandraErrorCode.ProtocolError)
+    return new InvalidInputError('cursor', 'is not a cursor returned by this store', { backend: BACKEND });
+  return error;
 }
 
 /** True for errors that mean "Cassandra could not be reached or did not answer in time". */
