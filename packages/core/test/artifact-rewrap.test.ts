@@ -256,6 +256,19 @@ describe('rewrap of provider artifacts beside a provider using them', () => {
     expect(await d.hashed.find('Session', 'session-id-1')).toMatchObject({ loginTs: 42 });
   });
 
+  it('a copy left by a run that stopped between insert and delete gets the consumption the old row got since', async () => {
+    const d = await codeDeployment();
+    // The earlier run: the copy inserted, then the job stopped. Then a redeemer that read the old row consumed it.
+    const old = (await d.store.artifacts.getArtifact('AuthorizationCode', 'code-id-1')) as StoredArtifact;
+    const copy = { ...old, key: createProtector(HASH).protect('code-id-1').key, value: null };
+    expect(await d.store.artifacts.insertArtifact(copy)).toBe(true);
+    expect(await d.store.artifacts.consumeArtifact('AuthorizationCode', 'code-id-1', d.clock.now())).toBe(true);
+    await d.rewrap(TARGET);
+    expect(await d.store.artifacts.getArtifact('AuthorizationCode', 'code-id-1')).toBeNull();
+    expect((await d.hashed.find('AuthorizationCode', 'code-id-1'))?.consumed).toEqual(expect.any(Number));
+    expect(await d.hashed.consume('AuthorizationCode', 'code-id-1')).toBe(false);
+  });
+
   it('same lookup key: a consumption between the read and the replace is kept (the replace is of the version read)', async () => {
     const d = deployment();
     await d.service(ENCRYPT_A).upsert('AuthorizationCode', 'code-id-1', { grantId: 'grant-1' }, 60);
