@@ -48,6 +48,7 @@ export async function rewrapArtifact(protector: Protector, store: ArtifactStore,
       if (await store.replaceArtifact(row, next)) return 'converted';
     } else {
       const inserted = await store.insertArtifact(next);
+      if (!inserted) await carryConsumption(store, row, next);
       if (await store.deleteArtifactIf(row)) return inserted ? 'converted' : 'skipped';
       if (inserted) {
         const settled = await settleCopy(store, row, next);
@@ -119,6 +120,18 @@ async function settleCopy(store: ArtifactStore, old: StoredArtifact, copy: Store
   // Another version of the old row (another rewrap job wrote it): drop the copy and look again.
   await deleteOwnCopy(store, copy);
   return null;
+}
+
+/**
+ * A row is already under the new key. If it is a copy of this version (an earlier run stopped between
+ * its insert and its delete) and the old row was consumed since, the copy is consumed too, so deleting
+ * the old row never leaves a spent artifact unspent.
+ */
+async function carryConsumption(store: ArtifactStore, old: StoredArtifact, next: StoredArtifact): Promise<void> {
+  if (old.consumedAt === null) return;
+  const existing = await store.getArtifact(next.model, next.key);
+  if (existing !== null && existing.updatedAt === old.updatedAt && existing.consumedAt === null)
+    await store.consumeArtifact(existing.model, existing.key, old.consumedAt);
 }
 
 /** Deletes the copy this job inserted, consumed or not, but never a version the provider wrote after it. */
