@@ -37,7 +37,7 @@ import { MysqlDialect, PostgresDialect, SqlStore } from '../packages/rdbms/src/i
 import { bulkKey, bulkLoadTokens } from '../packages/rdbms/test/support/bulk-load.js';
 import type { TestBackend } from '../packages/rdbms/test/support/environment.js';
 import { TestDatabase } from '../packages/rdbms/test/support/test-database.js';
-import { type Latency, measure, measureWhile, percentiles, schemaUpTo } from './rdbms.js';
+import { type Latency, measure, measureWhile, percentiles, schemaUpTo } from './sql-support.js';
 
 const URL_VARIABLES: Record<TestBackend, string> = { postgres: 'TOKENSTORE_TEST_POSTGRES_URL', mysql: 'TOKENSTORE_TEST_MYSQL_URL' };
 const RETIRED_STATES = "'INACTIVE', 'REVOKED', 'EXPIRED'";
@@ -132,6 +132,24 @@ export async function benchPurge(overrides: Partial<Settings> = {}): Promise<Pur
     results.push(...ofBackend);
   }
   return results;
+}
+
+/**
+ * One variant on one backend (`before`, `after`, `after-pause<ms>`, …), with the settings given and
+ * the defaults of `BENCH=purge` for the rest: what `BENCH=rdbms`'s purge part runs (`after`).
+ */
+export function runPurgeVariant(
+  backend: TestBackend,
+  url: string,
+  variant: string,
+  settings: Partial<Settings> = {},
+): Promise<PurgeVariantResult> {
+  return runVariant(backend, url, variant, { ...settingsFromEnv(), ...settings });
+}
+
+/** A result as a row of `console.table`. */
+export function formatPurgeResult(result: PurgeVariantResult) {
+  return formatResult(result);
 }
 
 async function runVariant(backend: TestBackend, url: string, variant: string, settings: Settings): Promise<PurgeVariantResult> {

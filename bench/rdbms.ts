@@ -20,17 +20,16 @@
  * database `tokenstore_bench` and `tokenstore_bench_purge`.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { generateGrantId, type StoredAccessToken, TokenService, UserType } from '@tokenstore/core';
-import { defaultMigrationsDirectory } from '../packages/rdbms/src/migrations/migration-files.js';
 import { RowCodec } from '../packages/rdbms/src/schema/row-codec.js';
 import type { SqlStatement } from '../packages/rdbms/src/statements/sql-statement.js';
 import { bulkKey, bulkLoadTokens } from '../packages/rdbms/test/support/bulk-load.js';
 import type { TestBackend } from '../packages/rdbms/test/support/environment.js';
 import { TestDatabase } from '../packages/rdbms/test/support/test-database.js';
+import { formatPurgeResult, type PurgeVariantResult, runPurgeVariant } from './purge.js';
+import { type Measurement, measure, schemaUpTo } from './sql-support.js';
 import { median } from './support.js';
 
 interface BenchSettings {
@@ -67,26 +66,10 @@ export interface ThroughputResult {
   rawCpuMicrosPerOp: number;
 }
 
-export interface PurgeResult {
-  purgedRows: number;
-  purgeSeconds: number;
-  purgeRowsPerSec: number;
-  idle: Latency;
-  duringPurge: Latency;
-  /** p99 during purge / p99 idle */
-  p99Ratio: number;
-}
-
-export interface Latency {
-  p50Ms: number;
-  p99Ms: number;
-  samples: number;
-}
-
 export interface BackendResult {
   backend: TestBackend;
   throughput: ThroughputResult[];
-  purge: PurgeResult | undefined;
+  purge: PurgeVariantResult | undefined;
 }
 
 const URL_VARIABLES: Record<TestBackend, string> = { postgres: 'TOKENSTORE_TEST_POSTGRES_URL', mysql: 'TOKENSTORE_TEST_MYSQL_URL' };
@@ -139,11 +122,19 @@ export async function benchRdbms(overrides: Partial<BenchSettings> = {}): Promis
       throughput = await benchThroughput(backend, url, settings);
       console.table(throughput.map(formatThroughput));
     }
-    let purge: PurgeResult | undefined;
+    let purge: PurgeVariantResult | undefined;
     if (settings.parts.includes('purge')) {
+      // The purge measurement of bench/purge.ts (its `after` variant: the shipped schema and statement).
       console.log(`[bench:rdbms] ${backend}: purge of ${settings.purgeRows} expired rows among ${settings.liveRows} live`);
-      purge = await benchPurge(backend, url, settings);
-      console.table([formatPurge(purge)]);
+      purge = await runPurgeVariant(backend, url, settings.purgePauseMs > 0 ? `after-pause${settings.purgePauseMs}` : 'after', {
+        purgeRows: settings.purgeRows,
+        liveRows: settings.liveRows,
+        batch: settings.purgeBatch,
+        windowMs: settings.windowMs,
+        latencyConcurrency: settings.latencyConcurrency,
+        poolSize: settings.poolSize,
+      });
+      console.table([formatPurgeResult(purge)]);
     }
     results.push({ backend, throughput, purge });
   }
@@ -269,145 +260,12 @@ function freshAccessToken(consumerKey: string): StoredAccessToken {
   };
 }
 
-// ---------------------------------------------------------------- purge
-
-async function benchPurge(backend: TestBackend, url: string, settings: BenchSettings): Promise<PurgeResult> {
-  const database = await TestDatabase.open(backend, url, 'tokenstore_bench_purge', { poolSize: settings.poolSize });
-  try {
-    const now = Date.now();
-    const loadStarted = performance.now();
-    // Live rows first, numbered 0 .. liveRows-1, so validation picks keys by number.
-    await bulkLoadTokens(database.query, backend, {
-      kind: 'accessToken',
-      first: 0,
-      count: settings.liveRows,
-      expired: false,
-      now,
-      retiredEvery: 0,
-    });
-    await bulkLoadTokens(database.query, backend, {
-      kind: 'accessToken',
-      first: settings.liveRows,
-      count: settings.purgeRows,
-      expired: true,
-      now,
-      retiredEvery: 0,
-    });
-    await analyze(database);
-    console.log(
-      `[bench:rdbms] ${backend}: loaded ${settings.liveRows + settings.purgeRows} rows in ${seconds(performance.now() - loadStarted)} s`,
-    );
-
-    const store = await database.createStore();
-    // Each purge run lasts one window (its time budget); the benchmark alternates idle windows and
-    // purge windows, so load from elsewhere on the machine falls on both latency samples alike.
-    const service = new TokenService({
-      store,
-      purge: { batchSize: settings.purgeBatch, timeBudgetMs: settings.windowMs, pauseMs: settings.purgePauseMs },
-      retention: { expiredSeconds: 0, inactiveSeconds: 86_400 },
-    });
-    const validate = async () => {
-      if ((await service.validateAccessToken(bulkKey('accessToken', Math.floor(Math.random() * settings.liveRows)))) === null)
-        throw new Error('a live token did not validate');
-    };
-    await measure(1000, settings.latencyConcurrency, validate);
-    const idle: number[] = [];
-    const during: number[] = [];
-    let purged = 0;
-    let purgeMs = 0;
-    for (let backlog = true; backlog; ) {
-      idle.push(...(await measure(settings.windowMs, settings.latencyConcurrency, validate)).latencies);
-      let purging = true;
-      const started = performance.now();
-      const purge = service.purgeExpired().finally(() => {
-        purging = false;
-      });
-      during.push(...(await measureWhile(() => purging, settings.latencyConcurrency, validate)).latencies);
-      const run = await purge;
-      purgeMs += performance.now() - started;
-      if (run.error) throw new Error(`purge failed: ${run.error.code} ${run.error.message}`);
-      purged += run.removed.accessToken;
-      backlog = run.backlog;
-    }
-    const remaining = await database.count('tokenstore_access_token');
-    if (remaining !== settings.liveRows) throw new Error(`purge left ${remaining} rows, expected ${settings.liveRows}`);
-    await service.close();
-    const idleLatency = percentiles(idle);
-    const duringLatency = percentiles(during);
-    return {
-      purgedRows: purged,
-      purgeSeconds: purgeMs / 1000,
-      purgeRowsPerSec: purged / (purgeMs / 1000),
-      idle: idleLatency,
-      duringPurge: duringLatency,
-      p99Ratio: duringLatency.p99Ms / idleLatency.p99Ms,
-    };
-  } finally {
-    await database.close();
-  }
-}
-
-/** A folder holding the shipped schema files of `backend` up to version `last` (the caller removes it). */
-export function schemaUpTo(backend: TestBackend, last: number): string {
-  const folder = mkdtempSync(join(tmpdir(), 'tokenstore-bench-schema-'));
-  const source = join(defaultMigrationsDirectory(), backend);
-  mkdirSync(join(folder, backend));
-  for (const name of readdirSync(source).filter((file) => /^\d{3}_/.test(file) && Number(file.slice(0, 3)) <= last))
-    cpSync(join(source, name), join(folder, backend, name));
-  return folder;
-}
-
 async function analyze(database: TestDatabase): Promise<void> {
   if (database.backend === 'postgres') await database.query('VACUUM ANALYZE tokenstore_access_token');
   else await database.query('ANALYZE TABLE tokenstore_access_token');
 }
 
-// ---------------------------------------------------------------- measuring
-
-export interface Measurement {
-  ops: number;
-  opsPerSec: number;
-  /** Node.js CPU (user + system) per operation, in microseconds. */
-  cpuMicrosPerOp: number;
-  latencies: number[];
-}
-
-/** `concurrency` closed loops calling `operation` for `durationMs`. */
-export function measure(durationMs: number, concurrency: number, operation: () => Promise<unknown>): Promise<Measurement> {
-  const deadline = performance.now() + durationMs;
-  return measureWhile(() => performance.now() < deadline, concurrency, operation);
-}
-
-export async function measureWhile(running: () => boolean, concurrency: number, operation: () => Promise<unknown>): Promise<Measurement> {
-  const latencies: number[] = [];
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (running()) {
-        const t = performance.now();
-        await operation();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  return {
-    ops: latencies.length,
-    opsPerSec: latencies.length / elapsed,
-    cpuMicrosPerOp: (used.user + used.system) / Math.max(1, latencies.length),
-    latencies,
-  };
-}
-
-export function percentiles(latencies: number[]): Latency {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return { p50Ms: at(0.5), p99Ms: at(0.99), samples: sorted.length };
-}
-
-function seconds(ms: number): string {
+function _seconds(ms: number): string {
   return (ms / 1000).toFixed(1);
 }
 
@@ -428,20 +286,6 @@ function targetOf(result: ThroughputResult): string {
   const target = { validate: 0.95, issue: 0.9 }[result.operation as 'validate' | 'issue'];
   if (target === undefined) return '';
   return `${result.ratio >= target ? 'met' : 'MISSED'} (≥ ${target * 100}%)`;
-}
-
-function formatPurge(result: PurgeResult) {
-  return {
-    'purged rows': result.purgedRows,
-    seconds: result.purgeSeconds.toFixed(1),
-    'rows/s': Math.round(result.purgeRowsPerSec),
-    'idle p50 ms': result.idle.p50Ms.toFixed(2),
-    'idle p99 ms': result.idle.p99Ms.toFixed(2),
-    'purge p50 ms': result.duringPurge.p50Ms.toFixed(2),
-    'purge p99 ms': result.duringPurge.p99Ms.toFixed(2),
-    'p99 ratio': `${result.p99Ratio.toFixed(2)}×`,
-    target: result.p99Ratio <= 2 ? 'met (≤ 2×)' : 'MISSED (≤ 2×)',
-  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
