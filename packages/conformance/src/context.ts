@@ -55,6 +55,7 @@ export class ConformanceContext<S extends TokenStore = TokenStore> {
     this.capabilities = {
       concurrency: options.capabilities?.concurrency ?? 100,
       purgeCounts: options.capabilities?.purgeCounts ?? 'exact',
+      contention: options.capabilities?.contention ?? 'decided',
       historyMs: historyMsFrom(process.env.TOKENSTORE_CONFORMANCE_HISTORY_MS, options.capabilities?.historyMs ?? 3000),
     };
   }

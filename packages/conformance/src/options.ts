@@ -27,6 +27,13 @@ export interface ConformanceCapabilities {
    * bounded number of operations, so a fast backend may finish earlier.
    */
   historyMs?: number;
+  /**
+   * `decided` (default): every conditional write that loses a race is told so (a code redemption that
+   * lost answers REPLAY). `may-time-out`: under contention a conditional write may time out before it
+   * is decided (Cassandra's lightweight transactions on a small cluster, `cas_contention_timeout`), so
+   * a loser may fail with CONFLICT or BACKEND_UNAVAILABLE instead; the winner is still exactly one.
+   */
+  contention?: 'decided' | 'may-time-out';
 }
 
 export interface ConformanceOptions<S extends TokenStore = TokenStore> {

@@ -30,8 +30,10 @@ function clusterSuite(name: string, skip: string | undefined, consistency: Consi
     // Two modes: one with values at rest, one with lookup keys only; the single-node suite runs all five.
     modes: ['plain', 'hash'],
     // Three JVMs on two cores: a hundred contending lightweight transactions on one partition time out
-    // (cas_contention_timeout) before they conflict; sixteen still race every one of them.
-    capabilities: { concurrency: 16 },
+    // (cas_contention_timeout) before they conflict; sixteen still race every one of them, and even then
+    // a loser's Paxos round now and then times out before it is decided (seen in CI: one of sixteen
+    // redemptions BACKEND_UNAVAILABLE, one CONFLICT, the winner still alone).
+    capabilities: { concurrency: 16, contention: 'may-time-out' },
     setup: async () => {
       driver ??= await clusterClient({ readTimeoutMs: 0 });
       for (const keyspace of keyspaces.keyspaces)
