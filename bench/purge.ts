@@ -37,9 +37,8 @@ import { MysqlDialect, PostgresDialect, SqlStore } from '../packages/rdbms/src/i
 import { bulkKey, bulkLoadTokens } from '../packages/rdbms/test/support/bulk-load.js';
 import type { TestBackend } from '../packages/rdbms/test/support/environment.js';
 import { TestDatabase } from '../packages/rdbms/test/support/test-database.js';
-import { type Latency, measure, measureWhile, percentiles, schemaUpTo } from './sql-support.js';
+import { backendsWithUrl, envWholeNumber, type Latency, measure, measureWhile, percentiles, schemaUpTo } from './sql-support.js';
 
-const URL_VARIABLES: Record<TestBackend, string> = { postgres: 'TOKENSTORE_TEST_POSTGRES_URL', mysql: 'TOKENSTORE_TEST_MYSQL_URL' };
 const RETIRED_STATES = "'INACTIVE', 'REVOKED', 'EXPIRED'";
 /** Server counters sampled around the purge windows (MySQL/MariaDB). */
 const MYSQL_COUNTERS = [
@@ -83,13 +82,7 @@ export interface PurgeVariantResult {
 }
 
 function settingsFromEnv(): Settings {
-  const number = (name: string, fallback: number) => {
-    const value = process.env[name];
-    if (value === undefined || value === '') return fallback;
-    const parsed = Number(value);
-    if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number`);
-    return parsed;
-  };
+  const number = envWholeNumber;
   const list = (name: string, fallback: string) =>
     (process.env[name] ?? fallback)
       .split(',')
@@ -113,12 +106,7 @@ function settingsFromEnv(): Settings {
 export async function benchPurge(overrides: Partial<Settings> = {}): Promise<PurgeVariantResult[]> {
   const settings = { ...settingsFromEnv(), ...overrides };
   const results: PurgeVariantResult[] = [];
-  for (const backend of settings.backends) {
-    const url = process.env[URL_VARIABLES[backend]];
-    if (!url) {
-      console.log(`[bench:purge] ${backend}: skipped — ${URL_VARIABLES[backend]} is not set`);
-      continue;
-    }
+  for (const { backend, url } of backendsWithUrl(settings.backends, 'purge')) {
     const ofBackend: PurgeVariantResult[] = [];
     for (const variant of settings.variants) {
       const result = await runVariant(backend, url, variant, settings);

@@ -29,7 +29,7 @@ import { bulkKey, bulkLoadTokens } from '../packages/rdbms/test/support/bulk-loa
 import type { TestBackend } from '../packages/rdbms/test/support/environment.js';
 import { TestDatabase } from '../packages/rdbms/test/support/test-database.js';
 import { formatPurgeResult, type PurgeVariantResult, runPurgeVariant } from './purge.js';
-import { type Measurement, measure, schemaUpTo } from './sql-support.js';
+import { backendsWithUrl, envWholeNumber, type Measurement, measure, schemaUpTo } from './sql-support.js';
 import { median } from './support.js';
 
 interface BenchSettings {
@@ -72,17 +72,10 @@ export interface BackendResult {
   purge: PurgeVariantResult | undefined;
 }
 
-const URL_VARIABLES: Record<TestBackend, string> = { postgres: 'TOKENSTORE_TEST_POSTGRES_URL', mysql: 'TOKENSTORE_TEST_MYSQL_URL' };
 const HOUR = 3_600_000;
 
 function settingsFromEnv(): BenchSettings {
-  const number = (name: string, fallback: number) => {
-    const value = process.env[name];
-    if (value === undefined || value === '') return fallback;
-    const parsed = Number(value);
-    if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number`);
-    return parsed;
-  };
+  const number = envWholeNumber;
   return {
     backends: (process.env.BENCH_BACKENDS ?? 'postgres,mysql').split(',').map((name) => name.trim()) as TestBackend[],
     durationMs: number('BENCH_DURATION_MS', 3000),
@@ -108,12 +101,7 @@ function settingsFromEnv(): BenchSettings {
 export async function benchRdbms(overrides: Partial<BenchSettings> = {}): Promise<BackendResult[]> {
   const settings = { ...settingsFromEnv(), ...overrides };
   const results: BackendResult[] = [];
-  for (const backend of settings.backends) {
-    const url = process.env[URL_VARIABLES[backend]];
-    if (!url) {
-      console.log(`[bench:rdbms] ${backend}: skipped — ${URL_VARIABLES[backend]} is not set`);
-      continue;
-    }
+  for (const { backend, url } of backendsWithUrl(settings.backends, 'rdbms')) {
     let throughput: ThroughputResult[] = [];
     if (settings.parts.includes('throughput')) {
       console.log(

@@ -66,3 +66,24 @@ export function percentiles(latencies: number[]): Latency {
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
   return { p50Ms: at(0.5), p99Ms: at(0.99), samples: sorted.length };
 }
+
+/** `process.env[name]` as a whole number ≥ 0, or `fallback` when unset or empty; anything else throws. */
+export function envWholeNumber(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number`);
+  return parsed;
+}
+
+const URL_VARIABLES: Record<TestBackend, string> = { postgres: 'TOKENSTORE_TEST_POSTGRES_URL', mysql: 'TOKENSTORE_TEST_MYSQL_URL' };
+
+/** The backends whose URL is set, with it; one line under `label` for each one skipped. */
+export function backendsWithUrl(backends: readonly TestBackend[], label: string): Array<{ backend: TestBackend; url: string }> {
+  return backends.flatMap((backend) => {
+    const url = process.env[URL_VARIABLES[backend]];
+    if (url) return [{ backend, url }];
+    console.log(`[bench:${label}] ${backend}: skipped — ${URL_VARIABLES[backend]} is not set`);
+    return [];
+  });
+}
